@@ -1,0 +1,191 @@
+"""MediaPipe Pose Landmarker behind the coach's own ``Pose``.
+
+Nothing outside this module sees a MediaPipe type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+from coach.core.pose import Pose
+from coach.errors import ModelError
+
+MODEL_NAME = "pose_landmarker_full.task"
+MODEL_SHA256 = "5134a3aad27a58b93da0088d431f366da362b44e3ccfbe3462b3827a839011b1"
+MAX_WIDTH = 960
+
+RunningMode = Literal["video", "image"]
+
+
+class PoseEstimator(Protocol):
+    """Finds one person's landmarks in a frame."""
+
+    def estimate(self, image_bgr: np.ndarray, t_s: float) -> Pose:
+        """Landmarks of the person in ``image_bgr`` at time ``t_s``, or an empty pose."""
+        ...
+
+    def close(self) -> None:
+        """Release the model."""
+        ...
+
+
+def bundled_model_path() -> Path:
+    """Where the model shipped inside the package lies."""
+    return Path(str(resources.files("coach.models").joinpath(MODEL_NAME)))
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, in hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_model(path: Path | None = None, *, check_hash: bool = True) -> Path:
+    """Check that the model file exists and is the expected one.
+
+    Args:
+        path: A model file to use instead of the bundled one.
+        check_hash: Compare the bundled model with its known SHA-256. A model
+            given by path is the user's own choice and is not compared.
+
+    Raises:
+        ModelError: The file is missing, empty or corrupt, with what to do.
+    """
+    bundled = path is None
+    model = bundled_model_path() if path is None else Path(path)
+    reinstall = "Reinstall the coach (pip install --force-reinstall .) or pass --model PATH."
+    if not model.is_file():
+        raise ModelError(f"Pose model not found at {model}. {reinstall}")
+    if model.stat().st_size == 0:
+        raise ModelError(f"Pose model at {model} is empty. {reinstall}")
+    if bundled and check_hash:
+        actual = sha256_of(model)
+        if actual != MODEL_SHA256:
+            raise ModelError(
+                f"Pose model at {model} is corrupt (SHA-256 {actual[:12]}..., "
+                f"expected {MODEL_SHA256[:12]}...). {reinstall}"
+            )
+    return model
+
+
+def _downscale(image_bgr: np.ndarray, max_width: int) -> np.ndarray:
+    import cv2
+
+    height, width = image_bgr.shape[:2]
+    if width <= max_width:
+        return image_bgr
+    new_size = (max_width, max(1, round(height * max_width / width)))
+    return cv2.resize(image_bgr, new_size, interpolation=cv2.INTER_AREA)
+
+
+class MediaPipePoseEstimator:
+    """MediaPipe ``PoseLandmarker`` returning the coach's ``Pose``.
+
+    In video mode the model tracks the person from frame to frame, which is
+    about twice as fast as detecting anew in every frame; timestamps must then
+    rise strictly, so a repeated or older timestamp is nudged forward by 1 ms.
+    """
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        mode: RunningMode = "video",
+        segmentation: bool = False,
+        max_width: int = MAX_WIDTH,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ) -> None:
+        model = verify_model(model_path)
+        try:
+            from mediapipe.tasks.python import BaseOptions, vision
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ModelError("mediapipe is not installed. Run: pip install .") from exc
+        self._mode = mode
+        self._segmentation = segmentation
+        self._max_width = max_width
+        self._last_ms = -1
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model)),
+            running_mode=vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE,
+            num_poses=1,
+            min_pose_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+            output_segmentation_masks=segmentation,
+        )
+        try:
+            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"Pose model at {model} cannot be loaded: {exc}") from exc
+        self._closed = False
+
+    def __enter__(self) -> MediaPipePoseEstimator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the model; safe to call twice."""
+        if not self._closed:
+            self._landmarker.close()
+            self._closed = True
+
+    def estimate(self, image_bgr: np.ndarray, t_s: float) -> Pose:
+        """Landmarks of the person in ``image_bgr`` at time ``t_s``, or an empty pose."""
+        import cv2
+        import mediapipe as mp
+
+        height, width = image_bgr.shape[:2]
+        small = _downscale(image_bgr, self._max_width)
+        rgb = np.ascontiguousarray(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self._mode == "video":
+            ms = max(int(round(t_s * 1000.0)), self._last_ms + 1)
+            self._last_ms = ms
+            result = self._landmarker.detect_for_video(image, ms)
+        else:
+            result = self._landmarker.detect(image)
+        return self._to_pose(result, t_s, (width, height))
+
+    @staticmethod
+    def _to_pose(result: object, t_s: float, size: tuple[int, int]) -> Pose:
+        landmarks = getattr(result, "pose_landmarks", None)
+        if not landmarks:
+            return Pose.empty(t_s, size)
+        norm = np.array(
+            [[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0] for p in landmarks[0]],
+            dtype=np.float32,
+        )
+        world_list = getattr(result, "pose_world_landmarks", None)
+        if world_list:
+            world = np.array([[p.x, p.y, p.z] for p in world_list[0]], dtype=np.float32)
+        else:
+            world = np.full((len(norm), 3), np.nan, dtype=np.float32)
+        mask = None
+        masks = getattr(result, "segmentation_masks", None)
+        if masks:
+            mask = np.array(masks[0].numpy_view(), dtype=np.float32).squeeze()
+        return Pose.from_normalized(t_s, norm, world, size, mask)
+
+
+@contextmanager
+def open_estimator(
+    model_path: Path | None = None, *, mode: RunningMode = "video", segmentation: bool = False
+) -> Iterator[MediaPipePoseEstimator]:
+    """A pose estimator that is closed when the block ends."""
+    estimator = MediaPipePoseEstimator(model_path, mode=mode, segmentation=segmentation)
+    try:
+        yield estimator
+    finally:
+        estimator.close()

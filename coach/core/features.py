@@ -1,0 +1,300 @@
+"""Body features the exercises are judged on, computed from one pose.
+
+All lengths are divided by the torso length (shoulder to hip on the side
+nearer the camera), so the same rule holds for a child and an adult, near or
+far from the camera.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coach.core.geometry import angle_deg, distance, height_above_line, incline_deg
+from coach.core.landmarks import (
+    ANGLE_TABLE,
+    BODY_JOINTS,
+    SIDE_LANDMARKS,
+    SIDE_VOTE_JOINTS,
+    Joint,
+    Landmark,
+    Side,
+)
+from coach.core.pose import Pose
+from coach.core.smoothing import OneEuroConfig, SignalSmoother
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureConfig:
+    """How features are taken from a pose.
+
+    Attributes:
+        min_visibility: A joint below this visibility counts as not seen.
+        side_switch_margin: The far side must beat the near side's mean
+            visibility by this much before the coach switches sides, so the
+            chosen side does not flicker when both are seen equally well.
+        side_view_max_ratio: Largest left-right shoulder (and hip) distance,
+            as a fraction of the torso length, that still counts as a side
+            view. Seen from the front, shoulders are about a torso length apart.
+        frame_margin: Fraction of the frame's size a joint must be inside the
+            edge to count as in frame.
+        back_samples: Points along the trunk at which the back's height is
+            measured on the silhouette.
+        smoothing: One Euro filter applied to angles and heights.
+    """
+
+    min_visibility: float = 0.5
+    side_switch_margin: float = 0.1
+    side_view_max_ratio: float = 0.5
+    frame_margin: float = 0.0
+    back_samples: int = 15
+    smoothing: OneEuroConfig = field(default_factory=OneEuroConfig)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_visibility <= 1.0:
+            raise ValueError(f"min_visibility must be in 0..1, got {self.min_visibility}")
+        if not 0.0 <= self.side_switch_margin <= 1.0:
+            raise ValueError(f"side_switch_margin must be in 0..1, got {self.side_switch_margin}")
+        if not 0.0 < self.side_view_max_ratio <= 2.0:
+            raise ValueError(f"side_view_max_ratio must be in (0, 2], got {self.side_view_max_ratio}")
+        if not 0.0 <= self.frame_margin < 0.5:
+            raise ValueError(f"frame_margin must be in [0, 0.5), got {self.frame_margin}")
+        if self.back_samples < 5:
+            raise ValueError(f"back_samples must be 5 or more, got {self.back_samples}")
+
+
+# Names of the scalar signals in Features.values, beside the joint angles.
+TRUNK = "trunk"  # incline of shoulder-hip above horizontal, degrees
+HEAD_HEIGHT = "head_height"  # ear above the shoulder-hip line, torso lengths
+HIP_LIFT = "hip_lift"  # hip above the shoulder-ankle line, torso lengths
+HIP_LIFT_KNEE = "hip_lift_knee"  # hip above the shoulder-knee line, torso lengths
+BACK_CURVE = "back_curve"  # mid-back above the ends of the back, torso lengths
+SIDE_VIEW_RATIO = "side_view_ratio"  # left-right shoulder distance, torso lengths
+
+SIGNALS: tuple[str, ...] = (
+    *ANGLE_TABLE,
+    TRUNK,
+    HEAD_HEIGHT,
+    HIP_LIFT,
+    HIP_LIFT_KNEE,
+    BACK_CURVE,
+    SIDE_VIEW_RATIO,
+)
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the coach knows about the body in one frame.
+
+    Attributes:
+        t_s: Time of the frame in seconds.
+        present: A person was found and the near side's body joints are seen.
+        side: The side of the body nearer the camera, or None with no person.
+        values: Smoothed signals by name: the joint angles of ``ANGLE_TABLE``
+            in degrees, and the ``SIGNALS`` above. NaN where unknown.
+        raw: The same signals before smoothing.
+        visibility: Mean visibility of the near side's body joints.
+        side_view: The camera sees the body from the side.
+        whole_body: Shoulder, hip, knee and ankle of the near side are in frame.
+        torso_px: Shoulder-to-hip length on the near side, in pixels.
+        pose: The pose the features came from.
+    """
+
+    t_s: float
+    present: bool
+    side: Side | None
+    values: Mapping[str, float]
+    raw: Mapping[str, float]
+    visibility: float
+    side_view: bool
+    whole_body: bool
+    torso_px: float
+    pose: Pose
+
+    def __getitem__(self, name: str) -> float:
+        return self.values.get(name, math.nan)
+
+    def point(self, joint: Joint) -> np.ndarray:
+        """Pixel position of a joint on the near side (NaN with no person)."""
+        if self.side is None:
+            return np.array([math.nan, math.nan])
+        return self.pose.point(SIDE_LANDMARKS[self.side][joint])
+
+
+def side_visibility(pose: Pose, side: Side) -> float:
+    """Mean visibility of one side's main joints."""
+    ids = [int(SIDE_LANDMARKS[side][j]) for j in SIDE_VOTE_JOINTS]
+    return float(np.mean(pose.visibility[ids]))
+
+
+def nearer_side(pose: Pose, current: Side | None = None, margin: float = 0.0) -> Side:
+    """The side facing the camera, by visibility; keeps ``current`` unless beaten by ``margin``."""
+    left = side_visibility(pose, Side.LEFT)
+    right = side_visibility(pose, Side.RIGHT)
+    if current is Side.LEFT and right <= left + margin:
+        return Side.LEFT
+    if current is Side.RIGHT and left <= right + margin:
+        return Side.RIGHT
+    return Side.LEFT if left > right else Side.RIGHT
+
+
+def joint_angles(pose: Pose, side: Side) -> dict[str, float]:
+    """Every angle of ``ANGLE_TABLE`` on one side, in degrees."""
+    table = SIDE_LANDMARKS[side]
+    return {
+        name: angle_deg(pose.point(table[a]), pose.point(table[b]), pose.point(table[c]))
+        for name, (a, b, c) in ANGLE_TABLE.items()
+    }
+
+
+def side_view_ratio(pose: Pose, torso_px: float) -> float:
+    """Left-right distance of shoulders and hips as a fraction of the torso length."""
+    if not torso_px > 0:
+        return math.nan
+    shoulders = distance(pose.point(Landmark.LEFT_SHOULDER), pose.point(Landmark.RIGHT_SHOULDER))
+    hips = distance(pose.point(Landmark.LEFT_HIP), pose.point(Landmark.RIGHT_HIP))
+    return max(shoulders, hips) / torso_px
+
+
+def in_frame(pose: Pose, side: Side, margin: float = 0.0) -> bool:
+    """Whether the near side's shoulder, hip, knee and ankle lie inside the frame."""
+    width, height = pose.image_size
+    ids = [int(SIDE_LANDMARKS[side][j]) for j in BODY_JOINTS]
+    pts = pose.xy[ids]
+    if not np.isfinite(pts).all():
+        return False
+    lo_x, hi_x = margin * width, (1.0 - margin) * width
+    lo_y, hi_y = margin * height, (1.0 - margin) * height
+    return bool(
+        (pts[:, 0] >= lo_x).all()
+        and (pts[:, 0] <= hi_x).all()
+        and (pts[:, 1] >= lo_y).all()
+        and (pts[:, 1] <= hi_y).all()
+    )
+
+
+def back_curve(pose: Pose, side: Side, samples: int = 15) -> float:
+    """How much the middle of the back rises above its ends, in torso lengths.
+
+    Walks up from points on the shoulder-hip line to the top edge of the
+    person's silhouette. A rounded back (cat) is higher in the middle than at
+    the shoulders and hips: positive. A sagging back (cow) is lower: negative.
+    NaN without a segmentation mask or when the silhouette is not found.
+    """
+    mask = pose.mask
+    if mask is None or mask.ndim != 2 or mask.size == 0:
+        return math.nan
+    scale = mask.shape[1] / pose.image_size[0]
+    table = SIDE_LANDMARKS[side]
+    shoulder = pose.point(table[Joint.SHOULDER]).astype(np.float64) * scale
+    hip = pose.point(table[Joint.HIP]).astype(np.float64) * scale
+    trunk = hip - shoulder
+    torso = math.hypot(trunk[0], trunk[1])
+    if not (torso >= 4.0 and np.isfinite(trunk).all()):
+        return math.nan
+    normal = np.array([trunk[1], -trunk[0]]) / torso
+    if normal[1] > 0:  # point up the image, toward the back when on all fours
+        normal = -normal
+    fractions = np.linspace(0.15, 0.85, samples)
+    steps = np.arange(0, int(torso) + 1, dtype=np.float64)
+    bases = shoulder[None, :] + fractions[:, None] * trunk[None, :]
+    probes = bases[:, None, :] + steps[None, :, None] * normal[None, None, :]
+    cols = np.clip(np.rint(probes[..., 0]).astype(int), 0, mask.shape[1] - 1)
+    rows = np.clip(np.rint(probes[..., 1]).astype(int), 0, mask.shape[0] - 1)
+    inside = mask[rows, cols] >= 0.5
+    outside_frame = (
+        (probes[..., 0] < 0)
+        | (probes[..., 0] > mask.shape[1] - 1)
+        | (probes[..., 1] < 0)
+        | (probes[..., 1] > mask.shape[0] - 1)
+    )
+    inside &= ~outside_frame
+    # Height of the back above each base point: the first step out of the body.
+    exits = np.argmin(inside, axis=1).astype(np.float64)
+    exits[~inside[:, 0]] = np.nan  # the joint line itself is off the body
+    exits[inside.all(axis=1)] = np.nan  # never left the body: no edge found
+    third = samples // 3
+    ends = np.concatenate([exits[:third], exits[-third:]])
+    middle = exits[third:-third]
+    if np.isnan(ends).mean() > 0.5 or np.isnan(middle).mean() > 0.5:
+        return math.nan
+    return float((np.nanmax(middle) - np.nanmean(ends)) / torso)
+
+
+def raw_signals(pose: Pose, side: Side, back_samples: int = 15) -> tuple[dict[str, float], float]:
+    """Every signal of ``SIGNALS`` for one side, unsmoothed, and the torso length in pixels."""
+    table = SIDE_LANDMARKS[side]
+    shoulder = pose.point(table[Joint.SHOULDER])
+    hip = pose.point(table[Joint.HIP])
+    torso = distance(shoulder, hip)
+    values = joint_angles(pose, side)
+
+    def per_torso(length: float) -> float:
+        return length / torso if torso > 0 else math.nan
+
+    values[TRUNK] = incline_deg(shoulder, hip)
+    values[HEAD_HEIGHT] = per_torso(height_above_line(pose.point(table[Joint.EAR]), shoulder, hip))
+    values[HIP_LIFT] = per_torso(height_above_line(hip, shoulder, pose.point(table[Joint.ANKLE])))
+    values[HIP_LIFT_KNEE] = per_torso(height_above_line(hip, shoulder, pose.point(table[Joint.KNEE])))
+    values[BACK_CURVE] = back_curve(pose, side, back_samples)
+    values[SIDE_VIEW_RATIO] = side_view_ratio(pose, torso)
+    return values, torso
+
+
+class FeatureExtractor:
+    """Turns each pose into features, keeping the chosen side and the filters between frames."""
+
+    def __init__(self, config: FeatureConfig | None = None) -> None:
+        self._config = config or FeatureConfig()
+        self._smoother = SignalSmoother(self._config.smoothing)
+        self._side: Side | None = None
+
+    @property
+    def side(self) -> Side | None:
+        """The side currently judged as nearer the camera."""
+        return self._side
+
+    def reset(self) -> None:
+        """Forget the chosen side and restart the filters."""
+        self._smoother.reset()
+        self._side = None
+
+    def update(self, pose: Pose) -> Features:
+        """Features of one pose; an empty pose gives features with ``present`` False."""
+        cfg = self._config
+        if pose.is_empty:
+            nan_values = {name: math.nan for name in SIGNALS}
+            # Feeding NaN restarts every filter, so the first frame after the
+            # person comes back is not blended with one from before they left.
+            self._smoother.update(nan_values, pose.t_s)
+            return Features(
+                t_s=pose.t_s,
+                present=False,
+                side=None,
+                values=nan_values,
+                raw=nan_values,
+                visibility=0.0,
+                side_view=False,
+                whole_body=False,
+                torso_px=math.nan,
+                pose=pose,
+            )
+        self._side = nearer_side(pose, self._side, cfg.side_switch_margin)
+        raw, torso = raw_signals(pose, self._side, cfg.back_samples)
+        visibility = side_visibility(pose, self._side)
+        ratio = raw[SIDE_VIEW_RATIO]
+        return Features(
+            t_s=pose.t_s,
+            present=visibility >= cfg.min_visibility and torso > 0,
+            side=self._side,
+            values=self._smoother.update(raw, pose.t_s),
+            raw=raw,
+            visibility=visibility,
+            side_view=bool(math.isfinite(ratio) and ratio <= cfg.side_view_max_ratio),
+            whole_body=in_frame(pose, self._side, cfg.frame_margin),
+            torso_px=torso,
+            pose=pose,
+        )
