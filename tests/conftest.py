@@ -25,7 +25,9 @@ def realdata_dir() -> Path | None:
 def realdata() -> Path:
     path = realdata_dir()
     if path is None:
-        pytest.skip("real data not found: set COACH_REALDATA or put shared/realdata beside the repo")
+        pytest.skip(
+            "real data not found: set COACH_REALDATA or put shared/realdata beside the repo"
+        )
     return path
 
 

@@ -6,6 +6,10 @@ Nothing outside this module sees a MediaPipe type.
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
+import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -78,6 +82,43 @@ def verify_model(path: Path | None = None, *, check_hash: bool = True) -> Path:
     return model
 
 
+# MediaPipe's native code writes start-up and shut-down chatter (LiteRT INFO
+# lines, "Sparsity tensors" warnings) straight to the stderr file descriptor;
+# no environment variable turns it off, so the descriptor is pointed elsewhere
+# while the model loads, runs its first frame and closes.
+_STDERR_LOCK = threading.Lock()
+_NATIVE_LOG_TAIL_CHARS = 2000
+
+
+@contextmanager
+def quiet_native_stderr() -> Iterator[list[str]]:
+    """Hide what native code writes to stderr inside the block.
+
+    Yields a list that receives the hidden text when the block ends, so an
+    error can still show it. Set ``COACH_NATIVE_LOGS=1`` to see it live.
+    """
+    captured: list[str] = []
+    if os.environ.get("COACH_NATIVE_LOGS") == "1":
+        yield captured
+        return
+    with _STDERR_LOCK:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no real stderr descriptor (embedded, pythonw)
+            yield captured
+            return
+        with tempfile.TemporaryFile(mode="w+b") as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield captured
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                sink.seek(0)
+                captured.append(sink.read().decode("utf-8", "replace"))
+
+
 def _downscale(image_bgr: np.ndarray, max_width: int) -> np.ndarray:
     import cv2
 
@@ -123,11 +164,23 @@ class MediaPipePoseEstimator:
             min_tracking_confidence=min_tracking_confidence,
             output_segmentation_masks=segmentation,
         )
-        try:
-            self._landmarker = vision.PoseLandmarker.create_from_options(options)
-        except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"Pose model at {model} cannot be loaded: {exc}") from exc
+        with quiet_native_stderr() as native_log:
+            try:
+                self._landmarker = vision.PoseLandmarker.create_from_options(options)
+            except (RuntimeError, ValueError) as exc:
+                failure: Exception | None = exc
+            else:
+                failure = None
+        if failure is not None:
+            detail = "".join(native_log).strip()[-_NATIVE_LOG_TAIL_CHARS:]
+            raise ModelError(
+                f"Pose model at {model} cannot be loaded ({failure}). "
+                "The file is not a MediaPipe pose landmarker model or is damaged: "
+                "reinstall the coach or pass --model with a good .task file."
+                + (f"\nMediaPipe said:\n{detail}" if detail else "")
+            ) from failure
         self._closed = False
+        self._first_frame = True
 
     def __enter__(self) -> MediaPipePoseEstimator:
         return self
@@ -138,8 +191,9 @@ class MediaPipePoseEstimator:
     def close(self) -> None:
         """Release the model; safe to call twice."""
         if not self._closed:
-            self._landmarker.close()
             self._closed = True
+            with quiet_native_stderr():
+                self._landmarker.close()
 
     def estimate(self, image_bgr: np.ndarray, t_s: float) -> Pose:
         """Landmarks of the person in ``image_bgr`` at time ``t_s``, or an empty pose."""
@@ -148,15 +202,23 @@ class MediaPipePoseEstimator:
 
         height, width = image_bgr.shape[:2]
         small = _downscale(image_bgr, self._max_width)
-        rgb = np.ascontiguousarray(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
+        rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)  # a new contiguous array
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
-        if self._mode == "video":
-            ms = max(int(round(t_s * 1000.0)), self._last_ms + 1)
-            self._last_ms = ms
-            result = self._landmarker.detect_for_video(image, ms)
+        if self._first_frame:
+            # The first frame prints native warnings once; later frames are silent.
+            self._first_frame = False
+            with quiet_native_stderr():
+                result = self._detect(image, t_s)
         else:
-            result = self._landmarker.detect(image)
+            result = self._detect(image, t_s)
         return self._to_pose(result, t_s, (width, height))
+
+    def _detect(self, image: object, t_s: float) -> object:
+        if self._mode == "video":
+            ms = max(round(t_s * 1000.0), self._last_ms + 1)
+            self._last_ms = ms
+            return self._landmarker.detect_for_video(image, ms)
+        return self._landmarker.detect(image)
 
     @staticmethod
     def _to_pose(result: object, t_s: float, size: tuple[int, int]) -> Pose:
@@ -175,7 +237,8 @@ class MediaPipePoseEstimator:
         mask = None
         masks = getattr(result, "segmentation_masks", None)
         if masks:
-            mask = np.array(masks[0].numpy_view(), dtype=np.float32).squeeze()
+            # A read-only view; Pose makes its own copy, so no copy here.
+            mask = masks[0].numpy_view().squeeze()
         return Pose.from_normalized(t_s, norm, world, size, mask)
 
 

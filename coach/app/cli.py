@@ -30,6 +30,13 @@ for module in (run, doctor, pose, classify, analyze, routine, report, history):
     module.register(app)
 
 
+@app.callback(invoke_without_command=True)
+def _start(ctx: typer.Context) -> None:
+    """With no command, start the guided session with the defaults."""
+    if ctx.invoked_subcommand is None:
+        run.run_default()
+
+
 def main() -> None:
     """Entry point: run the command and turn the coach's errors into clear messages."""
     err = Console(stderr=True)

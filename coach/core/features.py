@@ -73,6 +73,8 @@ HIP_LIFT = "hip_lift"  # hip above the shoulder-ankle line, torso lengths
 HIP_LIFT_KNEE = "hip_lift_knee"  # hip above the shoulder-knee line, torso lengths
 BACK_CURVE = "back_curve"  # mid-back above the ends of the back, torso lengths
 SIDE_VIEW_RATIO = "side_view_ratio"  # left-right shoulder distance, torso lengths
+HEAD_PITCH = "head_pitch"  # shoulder-ear against the trunk line, degrees, + raised, - tucked
+BACK_BEND = "back_bend"  # bow of the back's outline between its ends, torso lengths
 
 SIGNALS: tuple[str, ...] = (
     *ANGLE_TABLE,
@@ -82,6 +84,8 @@ SIGNALS: tuple[str, ...] = (
     HIP_LIFT_KNEE,
     BACK_CURVE,
     SIDE_VIEW_RATIO,
+    HEAD_PITCH,
+    BACK_BEND,
 )
 
 
@@ -224,6 +228,119 @@ def back_curve(pose: Pose, side: Side, samples: int = 15) -> float:
     return float((np.nanmax(middle) - np.nanmean(ends)) / torso)
 
 
+def head_pitch(pose: Pose, side: Side) -> float:
+    """How far the head is raised above the line of the trunk, in degrees.
+
+    The angle between the hip-to-shoulder direction and the shoulder-to-ear
+    direction: about 0 with the head in line with the back, positive when
+    the head is lifted toward the back (cow), negative when the chin is
+    tucked toward the chest (cat).
+    """
+    table = SIDE_LANDMARKS[side]
+    shoulder = pose.point(table[Joint.SHOULDER]).astype(np.float64)
+    hip = pose.point(table[Joint.HIP]).astype(np.float64)
+    ear = pose.point(table[Joint.EAR]).astype(np.float64)
+    bend = 180.0 - angle_deg(ear, shoulder, hip)
+    rise = height_above_line(ear, shoulder, hip)
+    if not (math.isfinite(bend) and math.isfinite(rise)):
+        return math.nan
+    return bend if rise >= 0 else -bend
+
+
+def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    height, width = image.shape
+    x = np.clip(x, 0.0, width - 1.001)
+    y = np.clip(y, 0.0, height - 1.001)
+    x0 = np.floor(x).astype(int)
+    y0 = np.floor(y).astype(int)
+    fx = x - x0
+    fy = y - y0
+    top = image[y0, x0] * (1 - fx) + image[y0, x0 + 1] * fx
+    bottom = image[y0 + 1, x0] * (1 - fx) + image[y0 + 1, x0 + 1] * fx
+    return np.asarray(top * (1 - fy) + bottom * fy)
+
+
+def back_outline(
+    pose: Pose, side: Side, samples: int = 15, span: tuple[float, float] = (0.1, 0.9)
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Height of the silhouette's upper edge above the shoulder-hip line, in torso lengths.
+
+    Samples the trunk at ``samples`` fractions of the way from shoulder to
+    hip; at each one, walks up across the line (from half a torso below it
+    to a torso above it) and keeps the last point inside the person, to a
+    fraction of a mask pixel. Returns the fractions and the heights (NaN
+    where no edge was found), or None without a mask.
+    """
+    mask = pose.mask
+    if mask is None or mask.ndim != 2 or mask.size == 0:
+        return None
+    scale = mask.shape[1] / pose.image_size[0]
+    table = SIDE_LANDMARKS[side]
+    shoulder = pose.point(table[Joint.SHOULDER]).astype(np.float64) * scale
+    hip = pose.point(table[Joint.HIP]).astype(np.float64) * scale
+    trunk = hip - shoulder
+    torso = math.hypot(trunk[0], trunk[1])
+    if not (torso >= 4.0 and np.isfinite(trunk).all()):
+        return None
+    normal = np.array([trunk[1], -trunk[0]]) / torso
+    if normal[1] > 0:  # point up the image, toward the back when on all fours
+        normal = -normal
+    step = 0.25  # mask pixels
+    # A rounded back lifts the belly off the joint line too, so the walk
+    # starts below the line rather than on it.
+    offsets = np.arange(-0.5 * torso, 1.0 * torso + step, step)
+    fractions = np.linspace(span[0], span[1], samples)
+    bases = shoulder[None, :] + fractions[:, None] * trunk[None, :]
+    probes = bases[:, None, :] + offsets[None, :, None] * normal[None, None, :]
+    rows, cols = mask.shape
+    in_image = (
+        (probes[..., 0] >= 0)
+        & (probes[..., 0] <= cols - 1)
+        & (probes[..., 1] >= 0)
+        & (probes[..., 1] <= rows - 1)
+    )
+    # Only the sampled pixels are read: converting the whole mask each frame
+    # would cost more than the rest of the features together.
+    level = _bilinear(mask, probes[..., 0], probes[..., 1])
+    level[~in_image] = 0.0
+    inside = level >= 0.5
+    heights = np.full(samples, np.nan)
+    for i in range(samples):
+        hits = np.flatnonzero(inside[i])
+        if hits.size == 0 or hits[-1] == offsets.size - 1:
+            continue  # never on the body, or still on it at the top: no edge
+        k = int(hits[-1])
+        a, b = level[i, k], level[i, k + 1]
+        cross = (a - 0.5) / (a - b) if a != b else 0.0
+        heights[i] = (offsets[k] + cross * step) / torso
+    return fractions, heights
+
+
+def back_bend(pose: Pose, side: Side, samples: int = 15) -> float:
+    """How far the back's outline bows up (+) or sags (-) between shoulders and hips.
+
+    Fits a parabola to the silhouette's upper edge along the trunk (see
+    ``back_outline``) and returns the height of its middle above the straight
+    line joining its two ends, in torso lengths. Measured on the outline
+    itself, so it does not depend on where the model puts the shoulder and
+    hip inside the body: a rounded back (cat) is positive, a sagging back
+    (cow) negative, a flat back near 0. NaN without a mask or when under
+    70% of the outline is found.
+    """
+    outline = back_outline(pose, side, samples)
+    if outline is None:
+        return math.nan
+    fractions, heights = outline
+    found = np.isfinite(heights)
+    if found.mean() < 0.7:
+        return math.nan
+    curve = np.polyfit(fractions[found], heights[found], 2)
+    lo, hi = fractions[0], fractions[-1]
+    middle = np.polyval(curve, (lo + hi) / 2.0)
+    chord = (np.polyval(curve, lo) + np.polyval(curve, hi)) / 2.0
+    return float(middle - chord)
+
+
 def raw_signals(pose: Pose, side: Side, back_samples: int = 15) -> tuple[dict[str, float], float]:
     """Every signal of ``SIGNALS`` for one side, unsmoothed, and the torso length in pixels."""
     table = SIDE_LANDMARKS[side]
@@ -241,6 +358,8 @@ def raw_signals(pose: Pose, side: Side, back_samples: int = 15) -> tuple[dict[st
     values[HIP_LIFT_KNEE] = per_torso(height_above_line(hip, shoulder, pose.point(table[Joint.KNEE])))
     values[BACK_CURVE] = back_curve(pose, side, back_samples)
     values[SIDE_VIEW_RATIO] = side_view_ratio(pose, torso)
+    values[HEAD_PITCH] = head_pitch(pose, side)
+    values[BACK_BEND] = back_bend(pose, side, back_samples)
     return values, torso
 
 

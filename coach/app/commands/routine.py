@@ -1,7 +1,194 @@
-"""Placeholder until the command is written."""
+"""`coach routines` and `coach routine ...`: list, copy, check, show and print routines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
+from rich.table import Table
+
+from coach.adapters import routine_store
+from coach.adapters.handout import write_handout
+from coach.core.routine import (
+    Routine,
+    describe_dose,
+    is_routine_name,
+    load_routine,
+    parse_routine,
+    settings_of,
+)
+from coach.errors import RoutineError
+
+DEFAULT_ROUTINE = "back-spasm-relief"
+_NAME_LINE = re.compile(r'^name\s*=\s*"[^"\n]*"[ \t]*$', re.MULTILINE)
+
+routine_app = typer.Typer(
+    help="Write, check and print routines (copy one, edit it, check it, print a handout).",
+    no_args_is_help=True,
+)
+
+
+def _out() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _load(name_or_path: str) -> Routine:
+    return routine_store.open_routine(name_or_path)
+
+
+def _first_problem(exc: RoutineError) -> str:
+    """The first problem of a routine error, without the file name (shown beside it)."""
+    lines = str(exc).splitlines()
+    if len(lines) > 1:
+        more = len(lines) - 2
+        return lines[1].strip().removeprefix("- ") + (f" (and {more} more)" if more else "")
+    return lines[0].split(": ", 1)[-1]
+
+
+def list_routines() -> None:
+    """List the bundled routines and your own, with their exercises and files."""
+    table = Table(title="Routines", title_justify="left")
+    for column in ("name", "title", "exercises", "where", "path"):
+        table.add_column(column, overflow="fold")
+    rows = [(p, "bundled") for p in routine_store.bundled_routines()]
+    rows += [(p, "yours") for p in routine_store.user_routines()]
+    for path, where in rows:
+        try:
+            routine = _load(str(path))
+        except RoutineError as exc:
+            problem = escape(_first_problem(exc))
+            table.add_row(path.stem, "[red]invalid[/]", problem, where, str(path))
+            continue
+        exercises = ", ".join(spec.title for spec in routine.exercises)
+        table.add_row(routine.name, routine.title, exercises, where, str(path))
+    out = _out()
+    out.print(table)
+    out.print(f"Your routines folder: {routine_store.user_routine_dir()}")
+
+
+@routine_app.command("new")
+def new(
+    name: Annotated[str, typer.Argument(help="Name of the new routine, e.g. anna-acute.")],
+    source: Annotated[
+        str, typer.Option("--from", help="Routine to copy (a name or a file).")
+    ] = DEFAULT_ROUTINE,
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="Where to write it (default: your routines folder)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Copy a routine under a new name, ready to edit for one patient."""
+    out = _out()
+    if not is_routine_name(name):
+        raise RoutineError(
+            f"'{name}' is not a routine name; use lower-case letters, digits and '-' "
+            "(e.g. anna-acute)"
+        )
+    bundled = {p.stem for p in routine_store.bundled_routines()}
+    if to is None and name in bundled:
+        raise RoutineError(
+            f"'{name}' is the name of a bundled routine; pick another name for your copy"
+        )
+    original = routine_store.find_routine(source)
+    text = original.read_text(encoding="utf-8")
+    if _NAME_LINE.search(text):
+        text = _NAME_LINE.sub(f'name = "{name}"', text, count=1)
+    else:
+        text = f'name = "{name}"\n' + text
+    target = to if to is not None else routine_store.user_routine_dir() / f"{name}.toml"
+    if target.exists() and not force:
+        raise RoutineError(f"{target} already exists; choose another name or add --force")
+    parse_routine(text, str(target))  # the copy must be as valid as the original
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RoutineError(f"cannot write {target}: {exc}") from exc
+    out.print(f"Wrote {target} (a copy of {original.stem}).")
+    out.print(f"Edit it, then check it with: coach routine check {target}")
+
+
+@routine_app.command("check")
+def check(
+    routine: Annotated[str, typer.Argument(help="A routine file (or a routine name).")],
+) -> None:
+    """Check a routine file and say exactly what is wrong with it."""
+    out = _out()
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        path = routine_store.find_routine(routine)
+        loaded = load_routine(path)
+    except RoutineError as exc:
+        err.print(f"[bold red]Not valid:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    titles = ", ".join(spec.title for spec in loaded.exercises)
+    out.print(f"[green]OK[/] {path}: {loaded.name}, {len(loaded.exercises)} exercises ({titles})")
+
+
+@routine_app.command("show")
+def show(
+    routine: Annotated[str, typer.Argument(help="A routine name or file.")],
+    cues: Annotated[bool, typer.Option("--cues", help="Also list every cue text.")] = False,
+) -> None:
+    """Print a routine as a readable plan: exercises, doses, instructions and thresholds."""
+    out = _out()
+    loaded = _load(routine)
+    out.print(f"[bold]{escape(loaded.title)}[/] ({loaded.name}, {escape(loaded.source)})")
+    if loaded.notes:
+        out.print(escape(loaded.notes))
+    for number, spec in enumerate(loaded.exercises, start=1):
+        out.print()
+        out.print(f"[bold]{number}. {escape(spec.title)}[/]  {escape(describe_dose(spec))}")
+        out.print(f"   {escape(spec.intro)}")
+        table = Table(show_edge=False, pad_edge=False, box=None)
+        for column in ("threshold", "value", "default", "range", "meaning"):
+            table.add_column(column)
+        for row in settings_of(spec.thresholds):
+            value = f"[yellow]{row.value}[/]" if row.changed else str(row.value)
+            allowed = f"{row.low}..{row.high} {row.unit}" if row.low is not None else ""
+            table.add_row(row.name, value, str(row.default), allowed.strip(), escape(row.help))
+        out.print(Padding(table, (0, 0, 0, 3)))
+        if cues:
+            for key, text in spec.cues.items():
+                out.print(f"   {key}: {escape(text)}")
+    changed = [
+        (section, row)
+        for section, config in (("camera", loaded.camera), ("classifier", loaded.classifier))
+        for row in settings_of(config)
+        if row.changed
+    ]
+    if changed:
+        out.print()
+        out.print("[bold]Changed camera and classifier settings[/]")
+        for section, row in changed:
+            out.print(f"   {section}.{row.name} = {row.value} (default {row.default})")
+    if cues:
+        out.print()
+        out.print("[bold]Session texts[/]")
+        for key, text in loaded.session_cues.items():
+            out.print(f"   {key}: {escape(text)}")
+
+
+@routine_app.command("handout")
+def handout(
+    routine: Annotated[str, typer.Argument(help="A routine name or file.")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="The HTML file to write.")
+    ] = Path("handout.html"),
+) -> None:
+    """Write a printable handout (HTML) of a routine for the patient."""
+    loaded = _load(routine)
+    written = write_handout(loaded, out_file)
+    _out().print(f"Wrote {written}. Open it in a browser and print it.")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add `coach routines` and the `coach routine` commands."""
+    app.command("routines")(list_routines)
+    app.add_typer(routine_app, name="routine")

@@ -1,0 +1,296 @@
+"""The live loop as a patient meets it: frame rate, frame intervals during speech, cue latency.
+
+Plays real videos at 640x480 as if they came from a camera (each frame released
+on the wall clock at its own time; a loop that falls behind skips frames, as it
+would live), and runs the whole session on them: the pose model with
+segmentation, features, the session with the bundled routine, the cue policy,
+the real voice (pyttsx3 + espeak-ng writing WAV files, or playing aloud with
+--voice audio), the overlay drawn on every frame (off screen, or in a real
+window on an Xvfb display with --window xvfb) and the session record.
+
+To keep the voice busy, a short extra cue is offered every --cue-every seconds
+beside the routine's own cues. Reported:
+
+  fps                frames processed per second (the video plays at its own rate)
+  interval           time between two processed frames: median, 95th percentile,
+                     longest overall, longest while the voice was speaking
+  cue -> say()       from the event that caused a cue to the speaker being handed
+                     it, for cues offered while the voice was free
+  cue -> voice start from the same event to the engine starting the utterance
+                     (the WAV file appearing; --voice wav only)
+
+    python benchmarks/bench_session.py [--video PATH ...] [--seconds 40]
+        [--window offscreen|xvfb] [--voice wav|audio] [--cue-every 2.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+from coach.adapters.frames import Frame, VideoFileSource
+from coach.adapters.overlay import OverlayWindow
+from coach.adapters.pose_model import MediaPipePoseEstimator
+from coach.adapters.routine_store import open_routine
+from coach.adapters.speech import Pyttsx3Speaker, WavSpeaker
+from coach.adapters.storage import SessionRecorder
+from coach.app.session_loop import DEFAULT_ROUTINE, LivePlayback, SessionLoop
+from coach.core.cues import Priority
+from coach.core.events import Event, EventKind
+from coach.core.safety import all_clear, assess
+from coach.core.session import SessionController
+
+ROOT = Path(__file__).resolve().parents[1]
+VIDEOS = ROOT.parent / "shared" / "realdata" / "videos"
+DEFAULT_VIDEOS = ("v03_child_tj.mp4", "v07_bridge_ws.mp4", "v01_catcow_tj.mp4")
+SIZE = (640, 480)
+TARGET_FPS = 30.0
+TARGET_CUE_MS = 200.0
+POLL_S = 0.002
+
+
+class Chain:
+    """Several videos as one stream at 640x480, time running on across them."""
+
+    def __init__(self, paths: list[Path], seconds: float) -> None:
+        self.paths = paths
+        self.seconds = seconds
+        self.fps = TARGET_FPS
+
+    def __iter__(self) -> Iterator[Frame]:
+        offset = 0.0
+        while True:
+            for path in self.paths:
+                video = VideoFileSource(path, size=SIZE)
+                last = 0.0
+                try:
+                    for frame in video:
+                        t_s = offset + frame.t_s
+                        if t_s > self.seconds:
+                            return
+                        last = frame.t_s
+                        yield Frame(frame.image, t_s)
+                finally:
+                    video.close()
+                offset += last + 1.0 / video.fps
+
+    def close(self) -> None:
+        pass
+
+
+class Offscreen:
+    """Stands in for the window: the overlay is drawn, nothing is shown, no key comes."""
+
+    CLOSED = OverlayWindow.CLOSED
+
+    def show(self, image: np.ndarray) -> int:
+        return -1
+
+    def close(self) -> None:
+        pass
+
+
+class TimedEstimator:
+    """The real estimator, timed."""
+
+    def __init__(self, inner: MediaPipePoseEstimator) -> None:
+        self.inner = inner
+        self.ms: list[float] = []
+
+    def estimate(self, image: np.ndarray, t_s: float):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        pose = self.inner.estimate(image, t_s)
+        self.ms.append((time.perf_counter() - start) * 1000.0)
+        return pose
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class FileWatch:
+    """Notes when each WAV file first appears: the moment the engine starts an utterance."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.seen: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            now = time.perf_counter()
+            with os.scandir(self.folder) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".wav") and entry.name not in self.seen:
+                        self.seen[entry.name] = now
+            time.sleep(POLL_S)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def in_order(self) -> list[float]:
+        return [self.seen[name] for name in sorted(self.seen)]
+
+
+def start_xvfb() -> subprocess.Popen[bytes]:
+    if shutil.which("Xvfb") is None:
+        sys.exit("Xvfb is not installed (apt install xvfb)")
+    display = ":77"
+    proc = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    socket = Path(f"/tmp/.X11-unix/X{display[1:]}")
+    for _ in range(200):
+        if socket.exists():
+            break
+        time.sleep(0.05)
+    os.environ["DISPLAY"] = display
+    os.environ.pop("WAYLAND_DISPLAY", None)
+    return proc
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--video", type=Path, action="append", help="videos to play (repeat)")
+    parser.add_argument("--seconds", type=float, default=40.0, help="length of the run")
+    parser.add_argument("--window", choices=("offscreen", "xvfb"), default="offscreen")
+    parser.add_argument("--voice", choices=("wav", "audio"), default="wav")
+    parser.add_argument("--cue-every", type=float, default=2.0, help="extra cue every N s")
+    args = parser.parse_args()
+    paths = args.video or [VIDEOS / name for name in DEFAULT_VIDEOS]
+    for path in paths:
+        if not path.is_file():
+            sys.exit(f"video not found: {path}")
+
+    xvfb = start_xvfb() if args.window == "xvfb" else None
+    tmp = Path(tempfile.mkdtemp(prefix="coach-bench-"))
+    voice_dir = tmp / "voice"
+    try:
+        routine = open_routine(DEFAULT_ROUTINE)
+        controller = SessionController(routine, safety=assess(all_clear()))
+        speaker = Pyttsx3Speaker() if args.voice == "audio" else WavSpeaker(voice_dir)
+        watch = FileWatch(voice_dir) if args.voice == "wav" else None
+        window = OverlayWindow("coach") if xvfb is not None else Offscreen()
+        estimator = TimedEstimator(MediaPipePoseEstimator(mode="video", segmentation=True))
+        recorder = SessionRecorder(tmp / "records", name="bench")
+        recorder.start(routine=routine, source="bench", started_at=datetime.now())
+        loop = SessionLoop(
+            routine=routine,
+            controller=controller,
+            estimator=estimator,
+            speaker=speaker,
+            recorder=recorder,
+            window=window,
+            video_writer=None,
+            console=Console(quiet=True),
+            live=True,
+            use_speaker=True,
+        )
+        loop.handle(controller.start(0.0), 0.0)
+        playback = LivePlayback(Chain(paths, args.seconds))
+        next_cue, n = args.cue_every, 0
+        wall_start = time.perf_counter()
+        for frame in playback:
+            if frame.t_s >= next_cue:
+                n += 1
+                next_cue += args.cue_every
+                text = f"Keep breathing slowly, number {n}."
+                cue = Event(
+                    EventKind.CUE,
+                    frame.t_s,
+                    None,
+                    {"key": f"bench_{n}", "text": text, "priority": int(Priority.PROGRESS)},
+                )
+                loop.handle([cue], frame.t_s)
+            loop.step(frame)
+            if controller.done:
+                break
+        wall = time.perf_counter() - wall_start
+        playback.close()
+        loop.handle(controller.stop(loop.last_t, "benchmark"), loop.last_t)
+        loop.drain(timeout_s=5.0)
+        speaker.close()
+        recorder.close()
+        window.close()
+        estimator.close()
+        starts = watch.in_order() if watch is not None else []
+        if watch is not None:
+            watch.close()
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+
+    stats = loop.stats
+    intervals = stats.intervals_ms
+    speaking = [i for i, busy in zip(intervals, stats.speaking, strict=True) if busy]
+    silent = [i for i, busy in zip(intervals, stats.speaking, strict=True) if not busy]
+    idle_cues = [(o, s) for o, s, idle in stats.cue_times if idle]
+    to_say = [(s - o) * 1000.0 for o, s in idle_cues]
+    to_voice = [
+        (start - offered) * 1000.0
+        for (offered, _said, idle), start in zip(stats.cue_times, starts, strict=False)
+        if idle
+    ]
+    print(f"videos       {', '.join(p.name for p in paths)} at {SIZE[0]}x{SIZE[1]}, played live")
+    print(
+        f"run          {wall:.1f} s wall, {stats.frames} frames processed, "
+        f"{playback.dropped} skipped by the live playback, {os.cpu_count()} CPUs"
+    )
+    print(f"fps          {stats.fps:.1f} (target {TARGET_FPS:.0f}; the video runs at its own rate)")
+    print(
+        f"pose model   {statistics.median(estimator.ms):.1f} ms median, "
+        f"{pct(estimator.ms, 95):.1f} ms p95 per frame"
+    )
+    print(
+        f"interval     median {statistics.median(intervals):.1f} ms, p95 {pct(intervals, 95):.1f}, "
+        f"p99 {pct(intervals, 99):.1f}, longest {max(intervals):.1f} ms"
+    )
+    print(
+        f"  speaking   {len(speaking)} intervals, "
+        f"longest {max(speaking, default=float('nan')):.1f} ms"
+        f" (p99 {pct(speaking, 99):.1f})"
+    )
+    print(
+        f"  silent     {len(silent)} intervals, longest {max(silent, default=float('nan')):.1f} ms"
+        f" (p99 {pct(silent, 99):.1f})"
+    )
+    print(
+        f"cues         {len(loop.spoken)} said, {len(idle_cues)} offered while the voice was free"
+    )
+    print(
+        f"cue -> say() median {statistics.median(to_say):.1f} ms, "
+        f"longest {max(to_say):.1f} ms (target {TARGET_CUE_MS:.0f})"
+    )
+    if to_voice:
+        print(
+            f"cue -> voice median {statistics.median(to_voice):.1f} ms, "
+            f"p95 {pct(to_voice, 95):.1f}, "
+            f"longest {max(to_voice):.1f} ms (WAV started)"
+        )
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

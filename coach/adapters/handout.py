@@ -1,0 +1,117 @@
+"""A printable handout of a routine for the patient: one self-contained HTML page."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from coach.core.routine import Routine, describe_dose
+from coach.core.safety import RED_FLAGS
+from coach.errors import RoutineError
+
+_CSS = """
+body { font-family: Georgia, "Times New Roman", serif; max-width: 46rem; margin: 2rem auto;
+       padding: 0 1rem; color: #111; line-height: 1.5; font-size: 13pt; }
+h1 { font-size: 1.8rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.3rem; margin: 0 0 0.4rem 0; }
+.notes { white-space: pre-line; }
+.exercise { border: 1px solid #999; border-radius: 6px; padding: 0.8rem 1rem; margin: 1rem 0;
+            page-break-inside: avoid; break-inside: avoid; }
+.dose { font-weight: bold; font-size: 1.1rem; margin: 0.3rem 0 0.5rem 0; }
+.steps { margin: 0.3rem 0 0 1.2rem; padding: 0; }
+.safety { border: 2px solid #a00; border-radius: 6px; padding: 0.6rem 1rem; margin: 1.2rem 0; }
+.safety h2 { color: #a00; }
+table.log { border-collapse: collapse; width: 100%; margin-top: 0.5rem; }
+table.log th, table.log td { border: 1px solid #999; padding: 0.4rem; text-align: left;
+                             height: 1.4rem; }
+.small { font-size: 0.85rem; color: #444; }
+@media print { body { margin: 0; } }
+"""
+
+_LOG_ROWS = 7
+
+
+def _steps(intro: str, title: str) -> list[str]:
+    # The spoken introduction is short sentences; one per line reads best on
+    # paper. It opens with the exercise's name, which the heading already shows.
+    sentences = [s.strip() for s in intro.replace("\n", " ").split(". ")]
+    steps = [s if s.endswith((".", "!", "?")) else s + "." for s in sentences if s]
+    if steps and steps[0].rstrip(".").lower() == title.lower():
+        steps = steps[1:]
+    return steps
+
+
+def _safety(routine: Routine) -> str:
+    stops = [flag for flag in RED_FLAGS if flag.stops]
+    advice = [flag for flag in RED_FLAGS if not flag.stops]
+    items = "".join(
+        f"<li>{escape(flag.question)}{' <b>Get help urgently, today.</b>' if flag.urgent else ''}"
+        "</li>"
+        for flag in stops
+    )
+    parts = [
+        '<section class="safety"><h2>Safety first</h2>',
+        "<p>Before each session: if the answer to any of these is yes, do not do the "
+        "exercises, and contact a doctor or physical therapist.</p>",
+        f"<ul>{items}</ul>",
+    ]
+    cues = routine.session_cues
+    during = []
+    if "pain_worse" in cues:
+        during.append(f"If an exercise makes your pain sharply worse: {cues['pain_worse']}")
+    if advice and "pain_not_improving" in cues:
+        during.append(cues["pain_not_improving"])
+    kept = "".join(f"<li>{escape(text)}</li>" for text in during)
+    if kept:
+        parts.append(f"<p>During and after the exercises:</p><ul>{kept}</ul>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def render_handout(routine: Routine) -> str:
+    """The handout as a self-contained HTML page (no scripts, no network)."""
+    parts: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{escape(routine.title)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{escape(routine.title)}</h1>",
+    ]
+    if routine.notes:
+        parts.append(f'<p class="notes">{escape(routine.notes)}</p>')
+    for number, spec in enumerate(routine.exercises, start=1):
+        steps = "".join(f"<li>{escape(step)}</li>" for step in _steps(spec.intro, spec.title))
+        parts += [
+            f'<section class="exercise" id="exercise-{number}">',
+            f"<h2>{number}. {escape(spec.title)}</h2>",
+            f'<p class="dose">{escape(describe_dose(spec))}</p>',
+            f'<ul class="steps">{steps}</ul>',
+            "</section>",
+        ]
+    parts.append(_safety(routine))
+    rows = "".join("<tr><td></td><td></td><td></td><td></td></tr>" for _ in range(_LOG_ROWS))
+    parts += [
+        "<h2>My sessions</h2>",
+        '<table class="log"><tr><th>Date</th><th>Pain before (0-10)</th>'
+        "<th>Pain after (0-10)</th><th>Notes</th></tr>",
+        rows,
+        "</table>",
+        f'<p class="small">Routine: {escape(routine.name)}</p>',
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def write_handout(routine: Routine, out: Path) -> Path:
+    """Write the handout to ``out``; returns the path written.
+
+    Raises:
+        RoutineError: The file cannot be written.
+    """
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render_handout(routine), encoding="utf-8")
+    except OSError as exc:
+        raise RoutineError(f"cannot write the handout to {out}: {exc}") from exc
+    return out

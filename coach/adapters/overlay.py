@@ -1,0 +1,406 @@
+"""OpenCV drawing of what the coach sees, on a copy of the frame."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coach.core.exercises.base import Gauge
+from coach.core.landmarks import SIDE_LANDMARKS, SKELETON_EDGES, Side
+from coach.core.pose import Pose
+from coach.core.session import OverlayView
+from coach.errors import DisplayError
+
+# BGR colours and sizes of the skeleton drawing.
+SKELETON_COLOR = (200, 200, 200)
+NEAR_SIDE_COLOR = (0, 215, 255)
+JOINT_COLOR = (255, 255, 255)
+LOW_VISIBILITY = 0.5
+
+
+def draw_skeleton(image: np.ndarray, pose: Pose, *, side: Side | None = None) -> np.ndarray:
+    """Draw the skeleton of ``pose`` on a copy of ``image``; the near ``side`` stands out.
+
+    Joints the model barely sees are drawn hollow. The input image is not changed.
+    """
+    import cv2
+
+    out: np.ndarray = np.array(image, copy=True)
+    if pose.is_empty:
+        return out
+    height, width = out.shape[:2]
+    # Poses are in pixels of the frame they came from; the image may be resized.
+    scale = np.array(
+        [width / max(pose.image_size[0], 1), height / max(pose.image_size[1], 1)],
+        dtype=np.float64,
+    )
+    points = np.rint(pose.xy.astype(np.float64) * scale).astype(np.int64)
+    thickness = max(1, round(min(width, height) / 240))
+    radius = thickness + 2
+    near = {int(lm) for lm in SIDE_LANDMARKS[side].values()} if side is not None else set()
+    for a, b in SKELETON_EDGES:
+        emphasised = int(a) in near and int(b) in near
+        cv2.line(
+            out,
+            (int(points[a][0]), int(points[a][1])),
+            (int(points[b][0]), int(points[b][1])),
+            NEAR_SIDE_COLOR if emphasised else SKELETON_COLOR,
+            thickness * 2 if emphasised else thickness,
+            cv2.LINE_AA,
+        )
+    for index, (x, y) in enumerate(points):
+        emphasised = index in near
+        seen = float(pose.visibility[index]) >= LOW_VISIBILITY
+        cv2.circle(
+            out,
+            (int(x), int(y)),
+            radius + 1 if emphasised else radius,
+            NEAR_SIDE_COLOR if emphasised else JOINT_COLOR,
+            -1 if seen else thickness,
+            cv2.LINE_AA,
+        )
+    return out
+
+
+# ---------------------------------------------------------------- session overlay
+# The overlay reads an OverlayView (what the session decided) and draws it; it
+# decides nothing itself. Sizes are fractions of the frame's height, so a
+# 640x480 camera and a 1080p video look alike.
+PANEL_COLOR = (32, 32, 32)
+PANEL_ALPHA = 0.6
+TEXT_COLOR = (255, 255, 255)
+MUTED_COLOR = (190, 190, 190)
+CUE_COLOR = (80, 240, 255)
+BAND_COLOR = (70, 170, 70)
+BAR_COLOR = (90, 90, 90)
+MARKER_IN_BAND = (80, 255, 80)
+MARKER_OUT_OF_BAND = (60, 120, 255)
+PAUSED_COLOR = (0, 200, 255)
+LOST_COLOR = (60, 120, 255)
+KEY_HELP = "space pause  |  s skip  |  q stop"
+BAR_MARGIN = 0.5  # the gauge shows the band and half its width again on each side
+FONT_SCALE_PER_PX = 1.0 / 480.0  # sizes below are for a 480 px high frame
+TEXT_SCALE = 0.9  # title and cue
+MIN_TEXT_SCALE = 0.35
+TEXT_THICKNESS = 2
+LINE_HEIGHT = 34  # pixels per line of text
+PAD_FRACTION = 0.015
+SMALL_TEXT = 0.65  # progress, count beside a timer
+BIG_TEXT = 1.6  # timer or count
+SMALL_CUE_TEXT = 0.75  # a long cue is drawn smaller
+MAX_CUE_LINES = 3
+HELP_TEXT = 0.5
+HELP_LINE = 0.7
+BANNER_TEXT = 2.0
+
+# Hershey fonts draw ASCII only: common typography is mapped, the rest dropped.
+_ASCII = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00b7": "|",
+        "\u2026": "...",
+        "\u00b0": " deg",
+    }
+)
+
+
+def _ascii(text: str) -> str:
+    return text.translate(_ASCII).encode("ascii", "ignore").decode("ascii")
+
+
+def _panel(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> None:
+    """Darken a rectangle in place so text on it reads on any background."""
+    h, w = image.shape[:2]
+    x0, x1 = max(0, x0), min(w, x1)
+    y0, y1 = max(0, y0), min(h, y1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    roi = image[y0:y1, x0:x1]
+    shade = np.empty_like(roi)
+    shade[:] = PANEL_COLOR
+    np.copyto(roi, (roi * (1.0 - PANEL_ALPHA) + shade * PANEL_ALPHA).astype(image.dtype))
+
+
+def _wrap(text: str, max_width: int, scale: float, thickness: int) -> list[str]:
+    import cv2
+
+    words = text.split()
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        trial = f"{line} {word}".strip()
+        (width, _), _ = cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        if width <= max_width or not line:
+            line = trial
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _text(
+    image: np.ndarray,
+    text: str,
+    origin: tuple[int, int],
+    scale: float,
+    color: tuple[int, int, int],
+    thickness: int,
+) -> None:
+    import cv2
+
+    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
+
+
+def _fit(text: str, max_width: int, scale: float, thickness: int) -> str:
+    """``text`` cut with "..." to fit ``max_width`` pixels."""
+    import cv2
+
+    def width(t: str) -> int:
+        return int(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0][0])
+
+    if width(text) <= max_width:
+        return text
+    while text and width(text + "...") > max_width:
+        text = text[:-1]
+    return text.rstrip() + "..."
+
+
+def _gauge_text(gauge: Gauge) -> str:
+    if gauge.unit == "deg":
+        return f"{gauge.name} {gauge.value:.0f} deg  [{gauge.low:.0f}-{gauge.high:.0f}]"
+    return f"{gauge.name} {gauge.value:.2f}  [{gauge.low:.2f}-{gauge.high:.2f}]"
+
+
+def _draw_gauge(
+    image: np.ndarray, gauge: Gauge, box: tuple[int, int, int, int], scale: float, thickness: int
+) -> None:
+    """The measure as a marker on a bar, with its target band shaded."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    low, high = min(gauge.low, gauge.high), max(gauge.low, gauge.high)
+    span = max(high - low, 1e-6)
+    lo_end, hi_end = low - BAR_MARGIN * span, high + BAR_MARGIN * span
+
+    def x_of(value: float) -> int:
+        frac = (min(max(value, lo_end), hi_end) - lo_end) / (hi_end - lo_end)
+        return round(x0 + frac * (x1 - x0))
+
+    bar_top = y0 + (y1 - y0) // 2
+    cv2.rectangle(image, (x0, bar_top), (x1, y1), BAR_COLOR, -1)
+    cv2.rectangle(image, (x_of(low), bar_top), (x_of(high), y1), BAND_COLOR, -1)
+    if np.isfinite(gauge.value):
+        in_band = low <= gauge.value <= high
+        marker = x_of(float(gauge.value))
+        cv2.rectangle(
+            image,
+            (marker - max(2, thickness), bar_top - thickness * 2),
+            (marker + max(2, thickness), y1 + thickness * 2),
+            MARKER_IN_BAND if in_band else MARKER_OUT_OF_BAND,
+            -1,
+        )
+        label = _gauge_text(gauge)
+    else:
+        label = f"{gauge.name}: not seen"
+    label_scale = scale * 0.6
+    label_thick = max(1, thickness - 1)
+    _text(
+        image,
+        _fit(_ascii(label), x1 - x0, label_scale, label_thick),
+        (x0, bar_top - thickness * 3),
+        label_scale,
+        TEXT_COLOR,
+        label_thick,
+    )
+
+
+def render(image: np.ndarray, pose: Pose | None, view: OverlayView) -> np.ndarray:
+    """Draw the session on a copy of ``image``: skeleton, gauge, timer or count, cue, progress.
+
+    The input image is not changed.
+    """
+    import cv2
+
+    out = draw_skeleton(image, pose, side=view.side) if pose is not None else image.copy()
+    height, width = out.shape[:2]
+    # Portrait frames are narrow: size text by the width a 4:3 frame would have.
+    unit = min(height, width * 0.75) * FONT_SCALE_PER_PX
+    scale = max(MIN_TEXT_SCALE, TEXT_SCALE * unit)
+    thick = max(1, round(TEXT_THICKNESS * unit))
+    small_scale, small_thick = scale * SMALL_TEXT, max(1, thick - 1)
+    pad = max(4, round(height * PAD_FRACTION))
+    line_h = round(LINE_HEIGHT * unit)
+
+    # Top: timer or count large on the right, title and progress in the room left.
+    top_h = pad * 2 + line_h * 2
+    _panel(out, 0, 0, width, top_h)
+    big = view.timer_text or view.count_text
+    big_w = 0
+    if big:
+        big_scale = scale * BIG_TEXT
+        (big_w, big_h), _ = cv2.getTextSize(big, cv2.FONT_HERSHEY_SIMPLEX, big_scale, thick + 1)
+        _text(
+            out,
+            big,
+            (width - big_w - pad, pad + big_h + pad // 2),
+            big_scale,
+            TEXT_COLOR,
+            thick + 1,
+        )
+        if view.timer_text and view.count_text:
+            (sw, _), _ = cv2.getTextSize(
+                view.count_text, cv2.FONT_HERSHEY_SIMPLEX, small_scale, small_thick
+            )
+            _text(
+                out,
+                view.count_text,
+                (width - sw - pad, top_h - pad),
+                small_scale,
+                MUTED_COLOR,
+                small_thick,
+            )
+    room = max(0, width - big_w - 3 * pad)
+    title = _fit(_ascii(view.title or ""), room, scale, thick)
+    _text(out, title, (pad, pad + line_h - pad // 2), scale, TEXT_COLOR, thick)
+    progress = _fit(_ascii(view.progress), room, small_scale, small_thick)
+    _text(out, progress, (pad, top_h - pad), small_scale, MUTED_COLOR, small_thick)
+
+    # Bottom: the gauge, the current cue in large text, the keys.
+    cue_scale, cue_lines = scale, []
+    if view.cue_text:
+        cue = _ascii(view.cue_text)
+        cue_lines = _wrap(cue, width - 2 * pad, cue_scale, thick)
+        if len(cue_lines) > MAX_CUE_LINES - 1:
+            cue_scale = scale * SMALL_CUE_TEXT
+            cue_lines = _wrap(cue, width - 2 * pad, cue_scale, thick)
+        if len(cue_lines) > MAX_CUE_LINES:
+            rest = " ".join(cue_lines[MAX_CUE_LINES - 1 :])
+            last = _fit(rest, width - 2 * pad, cue_scale, thick)
+            cue_lines = [*cue_lines[: MAX_CUE_LINES - 1], last]
+    cue_line_h = round(line_h * cue_scale / scale)
+    help_h = round(line_h * HELP_LINE)
+    gauge_h = line_h * 2 if view.gauge is not None else 0
+    y = height - (pad * 2 + len(cue_lines) * cue_line_h + gauge_h + help_h)
+    _panel(out, 0, y, width, height)
+    y += pad
+    if view.gauge is not None:
+        _draw_gauge(
+            out, view.gauge, (pad, y + line_h // 2, width - pad, y + gauge_h - pad), scale, thick
+        )
+        y += gauge_h
+    for line in cue_lines:
+        y += cue_line_h
+        _text(out, line, (pad, y - pad // 2), cue_scale, CUE_COLOR, thick)
+    _text(out, KEY_HELP, (pad, height - pad), scale * HELP_TEXT, MUTED_COLOR, 1)
+
+    # Centre: why nothing is counted right now.
+    banner = "PAUSED" if view.paused else ("CAN'T SEE YOU" if view.lost else None)
+    if banner:
+        b_scale = scale * BANNER_TEXT
+        (bw, bh), _ = cv2.getTextSize(banner, cv2.FONT_HERSHEY_SIMPLEX, b_scale, thick + 2)
+        bx, by = (width - bw) // 2, (height + bh) // 2
+        _panel(out, bx - pad, by - bh - pad, bx + bw + pad, by + pad)
+        colour = PAUSED_COLOR if view.paused else LOST_COLOR
+        _text(out, banner, (bx, by), b_scale, colour, thick + 2)
+    return out
+
+
+_DISPLAY_PROBE = (
+    "import cv2, numpy\n"
+    "cv2.namedWindow('coach-probe', cv2.WINDOW_AUTOSIZE)\n"
+    "cv2.imshow('coach-probe', numpy.zeros((8, 8, 3), numpy.uint8))\n"
+    "cv2.waitKey(1)\n"
+    "cv2.destroyAllWindows()\n"
+)
+DISPLAY_PROBE_TIMEOUT_S = 15.0
+_display_cache: dict[str, bool] = {}
+
+
+def display_available() -> bool:
+    """Whether a window can be opened; never crashes the process.
+
+    OpenCV aborts the whole process when it opens a window without a display,
+    so the first call tries in a child process; the answer is remembered per
+    display.
+    """
+    import os
+    import subprocess
+    import sys
+
+    if sys.platform.startswith("linux"):
+        display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        if not display:
+            return False
+    else:
+        display = sys.platform
+    if display in _display_cache:
+        return _display_cache[display]
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", _DISPLAY_PROBE],
+            capture_output=True,
+            timeout=DISPLAY_PROBE_TIMEOUT_S,
+            check=False,
+        )
+        ok = probe.returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ok = False
+    _display_cache[display] = ok
+    return ok
+
+
+class OverlayWindow:
+    """A window that shows frames and returns the key pressed (``-1`` for none).
+
+    Raises:
+        DisplayError: The window cannot be opened.
+    """
+
+    CLOSED = -2  # returned by ``show`` once the person closed the window
+
+    def __init__(self, title: str = "coach") -> None:
+        import cv2
+
+        self._title = title
+        self._shown = 0
+        try:
+            cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE)
+        except cv2.error as exc:
+            raise DisplayError(
+                f"Cannot open the overlay window: {exc}. Run with --headless to go on "
+                "without a window."
+            ) from exc
+        self._open = True
+
+    def show(self, image: np.ndarray) -> int:
+        """Show one frame; the key pressed meanwhile, ``-1`` for none, ``CLOSED`` when closed."""
+        import cv2
+
+        if not self._open:
+            return self.CLOSED
+        cv2.imshow(self._title, image)
+        key = cv2.waitKey(1)
+        self._shown += 1
+        # Some backends report a new window as invisible until it was drawn once.
+        if self._shown > 1 and cv2.getWindowProperty(self._title, cv2.WND_PROP_VISIBLE) < 1:
+            self._open = False
+            return self.CLOSED
+        return key & 0xFF if key >= 0 else -1
+
+    def close(self) -> None:
+        """Close the window; safe to call twice."""
+        import cv2
+
+        if self._open:
+            self._open = False
+            try:
+                cv2.destroyWindow(self._title)
+                cv2.waitKey(1)
+            except cv2.error:
+                pass  # already gone

@@ -1,0 +1,75 @@
+"""Where routine files live: the bundled ones and the user's own (platformdirs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+import coach.routines
+from coach.core.routine import Routine, load_routine, parse_routine
+from coach.errors import RoutineError
+
+BUNDLED_PREFIX = "<bundled>"
+SUFFIX = ".toml"
+
+
+def bundled_dir() -> Path:
+    """The folder of the routines shipped with the coach."""
+    return Path(coach.routines.__file__).resolve().parent
+
+
+def bundled_routines() -> list[Path]:
+    """The bundled routine files, sorted by name."""
+    return sorted(bundled_dir().glob(f"*{SUFFIX}"))
+
+
+def user_routine_dir() -> Path:
+    """The folder of the user's own routines (it may not exist yet)."""
+    return Path(platformdirs.user_config_dir("coach")) / "routines"
+
+
+def user_routines() -> list[Path]:
+    """The user's routine files, sorted by name."""
+    folder = user_routine_dir()
+    return sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+
+
+def is_bundled(path: Path) -> bool:
+    """Whether ``path`` is one of the bundled routine files."""
+    return Path(path).resolve().parent == bundled_dir()
+
+
+def _looks_like_path(name_or_path: str) -> bool:
+    return name_or_path.endswith(SUFFIX) or "/" in name_or_path or "\\" in name_or_path
+
+
+def find_routine(name_or_path: str) -> Path:
+    """The routine file for a bundled name, a user routine name, or a path.
+
+    Raises:
+        RoutineError: Nothing matches; the message lists the routines that exist.
+    """
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_file():
+        return candidate
+    if _looks_like_path(name_or_path):
+        raise RoutineError(f"{name_or_path}: no such routine file; check the path")
+    for path in (*bundled_routines(), *user_routines()):
+        if path.stem == name_or_path:
+            return path
+    names = [p.stem for p in bundled_routines()] + [p.stem for p in user_routines()]
+    known = ", ".join(names) if names else "none"
+    raise RoutineError(
+        f"no routine named '{name_or_path}'. Known routines: {known}. "
+        f"Give a routine name, or the path of a .toml file (user routines live in "
+        f"{user_routine_dir()})."
+    )
+
+
+def open_routine(name_or_path: str) -> Routine:
+    """Find and load a routine; a bundled one is named "<bundled>/name" in its source."""
+    path = find_routine(name_or_path)
+    if is_bundled(path):
+        return parse_routine(path.read_text(encoding="utf-8"), f"{BUNDLED_PREFIX}/{path.stem}")
+    return load_routine(path)

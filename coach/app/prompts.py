@@ -1,0 +1,160 @@
+"""Questions asked in the terminal before and after a session, or answered on the command line.
+
+The red-flag questions and the pain ratings can all be given up front
+(``--answers``, ``--pain-before``, ``--pain-after``) so that a session runs
+unattended; whatever is not given is asked when a person is at the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from rich.console import Console
+
+from coach.core.safety import PAIN_MAX, PAIN_MIN, RED_FLAG_KEYS, RED_FLAGS, all_clear, validate_pain
+from coach.errors import CoachError
+
+YES = frozenset({"y", "yes", "true", "1"})
+NO = frozenset({"n", "no", "false", "0"})
+ANSWERS_HELP = (
+    "Give the safety answers as 'no' (every answer no), a list such as "
+    "'night_pain=no,leg_symptoms=yes', or a JSON file of key: true/false. "
+    f"The questions are: {', '.join(RED_FLAG_KEYS)}."
+)
+
+InputFn = Callable[[str], str]
+
+
+class AnswersError(CoachError):
+    """Safety answers given on the command line cannot be read."""
+
+
+def _yes_no(value: object, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise AnswersError(f"{where}: {value!r} is not yes or no. {ANSWERS_HELP}")
+
+
+def _checked(answers: Mapping[str, bool], where: str) -> dict[str, bool]:
+    unknown = sorted(set(answers) - set(RED_FLAG_KEYS))
+    if unknown:
+        raise AnswersError(f"{where}: unknown question(s) {', '.join(unknown)}. {ANSWERS_HELP}")
+    return dict(answers)
+
+
+def parse_answers(spec: str) -> dict[str, bool]:
+    """Safety answers from the command line: "no", a key=yes/no list, or a JSON file.
+
+    Keys left out of a list or file are not answered (and are asked, or refused).
+
+    Raises:
+        AnswersError: The answers cannot be read, name an unknown question, or are not yes/no.
+    """
+    text = spec.strip()
+    if text.lower() in NO:
+        return all_clear()
+    path = Path(text).expanduser()
+    if path.suffix.lower() == ".json" or path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise AnswersError(f"Safety answers file not found: {path}.") from exc
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise AnswersError(f"Cannot read the safety answers in {path}: {exc}.") from exc
+        if isinstance(data, dict) and isinstance(data.get("answers"), dict):
+            data = data["answers"]  # a safety.json from an earlier session
+        if not isinstance(data, dict):
+            raise AnswersError(f"{path}: expected a JSON object of question: true/false.")
+        return _checked({str(k): _yes_no(v, f"{path}: {k}") for k, v in data.items()}, str(path))
+    answers: dict[str, bool] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise AnswersError(f"--answers: {item!r} is not key=yes/no. {ANSWERS_HELP}")
+        answers[key.strip()] = _yes_no(value, f"--answers {key.strip()}")
+    return _checked(answers, "--answers")
+
+
+def interactive() -> bool:
+    """A person is at the terminal to answer."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def ask_safety(
+    console: Console,
+    given: Mapping[str, bool] | None = None,
+    *,
+    input_fn: InputFn | None = None,
+) -> dict[str, bool]:
+    """Every red-flag answer: those given, and the rest asked one by one.
+
+    Raises:
+        AnswersError: Some are missing and nobody is at the terminal to answer.
+    """
+    answers = dict(given or {})
+    missing = [flag for flag in RED_FLAGS if flag.key not in answers]
+    if not missing:
+        return answers
+    if input_fn is None:
+        if not interactive():
+            raise AnswersError(
+                "The safety questions must be answered before the exercises: "
+                f"{', '.join(f.key for f in missing)} not answered and no one is at the "
+                f"terminal. {ANSWERS_HELP}"
+            )
+        input_fn = console.input
+    console.print("[bold]Before we start, a few safety questions.[/] Answer y (yes) or n (no).")
+    for flag in missing:
+        while True:
+            reply = input_fn(f"{flag.question} [y/n] ").strip().lower()
+            if reply in YES or reply in NO:
+                answers[flag.key] = reply in YES
+                break
+            console.print("Please answer y or n.")
+    return answers
+
+
+def ask_pain(
+    console: Console,
+    when: str,
+    given: int | None = None,
+    *,
+    input_fn: InputFn | None = None,
+) -> int | None:
+    """A pain rating 0-10: the one given, or asked; None when skipped or nobody can answer.
+
+    Raises:
+        CoachError: The rating given on the command line is not 0-10.
+    """
+    if given is not None:
+        try:
+            return validate_pain(given)
+        except ValueError as exc:
+            raise CoachError(f"--pain-{when}: {exc}.") from exc
+    if input_fn is None:
+        if not interactive():
+            return None
+        input_fn = console.input
+    moment = "now, before we start" if when == "before" else "now, after the exercises"
+    question = (
+        f"How strong is your back pain {moment}? {PAIN_MIN} (none) to {PAIN_MAX} (worst), "
+        "Enter to skip: "
+    )
+    while True:
+        reply = input_fn(question).strip()
+        if not reply:
+            return None
+        try:
+            return validate_pain(reply)
+        except ValueError:
+            console.print(f"Please type a whole number from {PAIN_MIN} to {PAIN_MAX}.")

@@ -1,0 +1,634 @@
+"""The guided session: builds the parts and runs the frame loop.
+
+This is the composition root. It reads the clock (the core never does),
+turns key presses into commands, hands cues to the speaker without waiting
+for it, and keeps the record whatever happens: the session ending, the video
+ending, the camera stalling, the window closing or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from coach.adapters.frames import DEFAULT_FPS, Frame, FrameSource
+from coach.core.cues import Cue, CuePolicy, Priority
+from coach.core.events import Event, EventKind
+from coach.core.features import FeatureExtractor
+from coach.core.pose import Pose
+from coach.core.record import summarize
+from coach.core.routine import Routine
+from coach.core.safety import SafetyResult, assess
+from coach.core.session import Phase, SessionConfig, SessionController
+from coach.errors import CameraStalledError, CoachError
+
+DEFAULT_ROUTINE = "back-spasm-relief"
+EXIT_OK = 0
+EXIT_INTERRUPTED = 130
+WINDOW_TITLE = "coach"
+DRAIN_TIMEOUT_S = 20.0  # longest wait for the last cues to be spoken at the end
+DRAIN_POLL_S = 0.05
+BAD_FRAME_LIMIT = 30  # this many failed frames in a row end the session
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """Everything ``coach run`` can be told; the defaults give a live session."""
+
+    routine: str | None = None
+    source: str | None = None
+    camera: int = 0
+    answers: str | None = None
+    pain_before: int | None = None
+    pain_after: int | None = None
+    headless: bool = False
+    mute: bool = False
+    voice_to: Path | None = None
+    out: Path | None = None
+    save_video: bool = False
+    model: Path | None = None
+    realtime: bool = True
+
+
+@dataclass
+class RunResult:
+    """What a run left behind."""
+
+    exit_code: int
+    folder: Path | None
+    completed: bool
+    stopped: str | None
+    summary: dict[str, Any] = field(default_factory=dict)
+    spoken: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------- frame sources
+class LivePlayback:
+    """A video or image folder played as if it were a camera.
+
+    A thread decodes frames and releases each at its own time on the wall
+    clock, keeping only the newest: a consumer slower than the video skips
+    frames, exactly as it would with a live camera.
+    """
+
+    def __init__(self, source: FrameSource, clock: Callable[[], float] = time.monotonic) -> None:
+        self._source = source
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._latest: Frame | None = None
+        self._seq = 0
+        self._taken = 0
+        self._ended = False
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._play, name="coach-playback", daemon=True)
+        self._thread.start()
+
+    def _play(self) -> None:
+        start = self._clock()
+        try:
+            for frame in self._source:
+                if self._stop.is_set():
+                    break
+                delay = start + frame.t_s - self._clock()
+                if delay > 0 and self._stop.wait(delay):
+                    break
+                with self._cond:
+                    if self._seq > self._taken:
+                        self.dropped += 1
+                    self._latest = frame
+                    self._seq += 1
+                    self._cond.notify_all()
+        except BaseException as exc:  # handed to the reader, which raises it
+            self._error = exc
+        finally:
+            with self._cond:
+                self._ended = True
+                self._cond.notify_all()
+
+    def __iter__(self) -> Iterator[Frame]:
+        while True:
+            with self._cond:
+                while self._seq <= self._taken and not self._ended:
+                    self._cond.wait()
+                if self._seq <= self._taken:
+                    if self._error is not None:
+                        raise self._error
+                    return
+                frame, self._taken = self._latest, self._seq
+            assert frame is not None
+            yield frame
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+        self._source.close()
+
+
+@dataclass
+class OpenedSource:
+    """A frame source ready for the loop, and what to tell the record about it."""
+
+    frames: FrameSource
+    description: str
+    fps: float
+    live: bool  # frames arrive on the wall clock (camera, or a video played as live)
+
+
+SOURCE_KINDS = {
+    "VideoFileSource": "video",
+    "ImageFolderSource": "images",
+    "ImageFileSource": "image",
+}
+
+
+def open_source(source: str | None, camera: int, *, realtime: bool) -> OpenedSource:
+    """The camera (by default or by index), a video file, an image or a folder of images.
+
+    A recorded source is played as if live when ``realtime`` is set, else
+    every frame is read as fast as the loop takes them.
+
+    Raises:
+        SourceError: The source cannot be opened, with what to do.
+    """
+    from coach.adapters import frames
+
+    spec: str | int = camera if source is None else source
+    opened = frames.open_source(spec)
+    fps = float(getattr(opened, "fps", DEFAULT_FPS))
+    if isinstance(spec, int) or str(spec).strip().isdigit():
+        return OpenedSource(opened, f"camera:{int(spec)}", fps, live=True)
+    kind = SOURCE_KINDS.get(type(opened).__name__, "file")
+    description = f"{kind}:{Path(str(spec)).expanduser()}"
+    if realtime:
+        return OpenedSource(LivePlayback(opened), description, fps, live=True)
+    return OpenedSource(opened, description, fps, live=False)
+
+
+# ------------------------------------------------------------------------ speech
+class SpeechGate:
+    """Says whether the speaker is free for the next cue.
+
+    Live, that is the speaker's own word. When frames come faster or slower
+    than the wall clock (a video read as fast as possible), or when nothing
+    is spoken aloud, speaking time is estimated on the frame clock instead, so
+    the same cues are said at the same moments of the session either way.
+    """
+
+    def __init__(
+        self, speaker: Any, *, use_speaker: bool, speech_s: Callable[[str], float]
+    ) -> None:
+        self._speaker = speaker
+        self._use_speaker = use_speaker
+        self._speech_s = speech_s
+        self._until = -1.0
+
+    @property
+    def live(self) -> bool:
+        """The speaker's own busy flag is used (frames come on the wall clock)."""
+        return self._use_speaker
+
+    @property
+    def free_at(self) -> float:
+        """Estimated end of the last utterance, on the frame clock."""
+        return self._until
+
+    def busy(self, t_s: float) -> bool:
+        """Whether the next cue must wait."""
+        if self._use_speaker:
+            return bool(self._speaker.busy)
+        return t_s < self._until
+
+    def say(self, cue: Cue, t_s: float) -> None:
+        """Hand the cue to the speaker; returns at once."""
+        self._speaker.say(cue.text)
+        self._until = t_s + self._speech_s(cue.text)
+
+
+# ------------------------------------------------------------------------- keys
+KEY_COMMANDS: dict[int, str] = {
+    ord(" "): "pause",
+    ord("p"): "pause",
+    ord("s"): "skip",
+    ord("n"): "skip",
+    ord("q"): "stop",
+    27: "stop",  # Esc
+}
+
+
+@dataclass
+class LoopStats:
+    """Timing of the frame loop, for the summary and the benchmark."""
+
+    frames: int = 0
+    started: float = 0.0
+    ended: float = 0.0
+    intervals_ms: list[float] = field(default_factory=list)
+    speaking: list[bool] = field(default_factory=list)
+    cue_latency_ms: list[float] = field(default_factory=list)  # offered to said, speaker idle
+    cue_wait_ms: list[float] = field(default_factory=list)  # offered to said, any cue
+    # For each cue said, in order: (wall time offered, wall time said, speaker was idle).
+    cue_times: list[tuple[float, float, bool]] = field(default_factory=list)
+    bad_frames: int = 0
+
+    @property
+    def fps(self) -> float:
+        span = self.ended - self.started
+        return (self.frames - 1) / span if self.frames > 1 and span > 0 else 0.0
+
+
+class SessionLoop:
+    """Runs one session over a frame source; every part is handed in, so tests can swap them.
+
+    Args:
+        routine: The routine to follow.
+        controller: The session controller for it.
+        estimator: Finds the pose in each frame.
+        speaker: Says the cues (never waited for).
+        recorder: Keeps the record, or None.
+        window: Shows the overlay and returns keys, or None when headless.
+        video_writer: Saves the overlay frames, or None.
+        console: Where cues are printed when there is no window.
+        live: Frames arrive on the wall clock; the speaker's busy flag is trusted.
+    """
+
+    def __init__(
+        self,
+        *,
+        routine: Routine,
+        controller: SessionController,
+        estimator: Any,
+        speaker: Any,
+        recorder: Any | None,
+        window: Any | None,
+        video_writer: Any | None,
+        console: Console,
+        live: bool,
+        use_speaker: bool,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.routine = routine
+        self.controller = controller
+        self.estimator = estimator
+        self.speaker = speaker
+        self.recorder = recorder
+        self.window = window
+        self.video_writer = video_writer
+        self.console = console
+        self.live = live
+        self.clock = clock
+        self.policy = CuePolicy(routine.cues)
+        self.gate = SpeechGate(
+            speaker, use_speaker=use_speaker and live, speech_s=controller.speech_s
+        )
+        self.extractor = FeatureExtractor(routine.camera)
+        self.events: list[Event] = []
+        self.spoken: list[dict[str, Any]] = []
+        self.stats = LoopStats()
+        self.last_t = 0.0
+        # id of an offered Cue -> (wall time it was offered, speaker busy then)
+        self._offered_at: dict[int, tuple[float, bool]] = {}
+
+    # ------------------------------------------------------------- events, cues
+    def handle(self, events: list[Event], t_s: float) -> None:
+        """Record events and offer their cues to the policy."""
+        now = self.clock()
+        for event in events:
+            self.events.append(event)
+            if self.recorder is not None:
+                self.recorder.event(event)
+            if event.kind is EventKind.CUE:
+                cue = Cue(
+                    str(event["key"]), str(event["text"]), Priority(int(event["priority"])), t_s
+                )
+                self._offered_at[id(cue)] = (now, self.gate.busy(t_s))
+                self.policy.offer(cue)
+
+    def speak(self, t_s: float, *, wait: bool = True) -> None:
+        """Hand the next cue to the speaker when it is free (or at once); never blocks."""
+        cue = self.policy.next(t_s, wait and self.gate.busy(t_s))
+        if cue is None:
+            return
+        offered_at, was_busy = self._offered_at.pop(id(cue), (self.clock(), True))
+        self.gate.say(cue, t_s)
+        now = self.clock()
+        wait_ms = (now - offered_at) * 1000.0
+        self.stats.cue_wait_ms.append(wait_ms)
+        self.stats.cue_times.append((offered_at, now, not was_busy))
+        if not was_busy:
+            self.stats.cue_latency_ms.append(wait_ms)
+        self.spoken.append({"t_s": round(t_s, 3), "key": cue.key, "text": cue.text})
+        if self.window is None:
+            self.console.print(f"[cyan]coach:[/] {cue.text}")
+        if len(self._offered_at) > 256:  # cues dropped by the policy are never handed out
+            self._offered_at.clear()
+
+    def command(self, name: str, t_s: float) -> None:
+        """Run a person's command: pause (toggles), skip or stop."""
+        ctrl = self.controller
+        if name == "pause":
+            self.handle(ctrl.toggle_pause(t_s), t_s)
+        elif name == "skip":
+            self.handle(ctrl.skip(t_s), t_s)
+        elif name == "stop":
+            self.handle(ctrl.stop(t_s, "user"), t_s)
+
+    # ------------------------------------------------------------------- frames
+    def step(self, frame: Frame) -> None:
+        """One frame: pose, features, session, cues, record, overlay, keys."""
+        t_s = frame.t_s
+        self.last_t = t_s
+        try:
+            pose = self.estimator.estimate(frame.image, t_s)
+            self.stats.bad_frames = 0
+        except CoachError:
+            raise
+        except Exception:  # one bad frame must not end the session
+            self.stats.bad_frames += 1
+            if self.stats.bad_frames >= BAD_FRAME_LIMIT:
+                raise
+            height, width = frame.image.shape[:2]
+            pose = Pose.empty(t_s, (width, height))
+        features = self.extractor.update(pose)
+        self.handle(self.controller.update(features, t_s), t_s)
+        self.speak(t_s)
+        ctrl = self.controller
+        if self.recorder is not None:
+            spec = ctrl.current
+            exercise = (
+                spec.kind.value if spec is not None and ctrl.phase is not Phase.SETUP else None
+            )
+            state = ctrl.state
+            self.recorder.frame(
+                t_s, exercise, state.value if state is not None else None, features.values
+            )
+        if self.window is not None or self.video_writer is not None:
+            from coach.adapters.overlay import render
+
+            image = render(frame.image, pose, ctrl.view)
+            if self.video_writer is not None:
+                self.video_writer.write(image)
+            if self.window is not None:
+                key = self.window.show(image)
+                if key == self.window.CLOSED:
+                    self.handle(ctrl.stop(t_s, "window_closed"), t_s)
+                elif key in KEY_COMMANDS:
+                    self.command(KEY_COMMANDS[key], t_s)
+        self._tick()
+
+    def _tick(self) -> None:
+        now = self.clock()
+        stats = self.stats
+        if stats.frames == 0:
+            stats.started = now
+        else:
+            stats.intervals_ms.append((now - stats.ended) * 1000.0)
+            stats.speaking.append(bool(self.speaker.busy))
+        stats.ended = now
+        stats.frames += 1
+
+    def run(self, frames: FrameSource) -> str | None:
+        """Run until the session ends, the frames end, or Ctrl-C; returns why it stopped early.
+
+        Returns:
+            None when the session ended by itself (completed or stopped by a
+            command), else "source_ended", "camera_stalled" or "interrupted".
+        """
+        try:
+            for frame in frames:
+                self.step(frame)
+                if self.controller.done:
+                    return None
+        except KeyboardInterrupt:
+            self.handle(self.controller.stop(self.last_t, "interrupted"), self.last_t)
+            return "interrupted"
+        except CameraStalledError as exc:
+            self.console.print(f"[yellow]{exc}[/]")
+            self.handle(self.controller.stop(self.last_t, "camera_stalled"), self.last_t)
+            return "camera_stalled"
+        if not self.controller.done:
+            self.handle(self.controller.stop(self.last_t, "source_ended"), self.last_t)
+            return "source_ended"
+        return None
+
+    def drain(self, timeout_s: float = DRAIN_TIMEOUT_S) -> None:
+        """Say the cues still waiting (the last words: done, stopped, pain), within a time limit.
+
+        Live, each waits for the voice to be free. Offline, the frame clock has
+        ended, so they are handed over in order at once.
+        """
+        deadline = self.clock() + timeout_s
+        try:
+            while self.policy.pending and self.clock() < deadline:
+                if self.gate.live and self.gate.busy(self.last_t):
+                    time.sleep(DRAIN_POLL_S)
+                    continue
+                before = len(self.spoken)
+                self.speak(self.last_t, wait=False)
+                if len(self.spoken) == before:
+                    break  # what was left has gone stale
+        except KeyboardInterrupt:
+            pass  # the last words are not worth a second Ctrl-C
+
+
+# ------------------------------------------------------------------- the session
+def _summary_lines(summary: dict[str, Any]) -> list[str]:
+    lines = []
+    for item in summary.get("exercises", []):
+        achieved = item.get("achieved", {})
+        prescribed = item.get("prescribed", {})
+        status = "skipped" if item.get("skipped") else ("done" if item.get("completed") else "")
+        if not item.get("started"):
+            status = "not started"
+        lines.append(
+            f"  {item.get('title')}: {achieved.get('reps_toward_dose', 0)} of "
+            f"{prescribed.get('target')} {prescribed.get('unit', '')} {status}".rstrip()
+        )
+    pain = summary.get("pain", {})
+    if pain.get("before") is not None or pain.get("after") is not None:
+        lines.append(f"  Pain: before {pain.get('before', '-')}, after {pain.get('after', '-')}")
+    return lines
+
+
+def _safety_only(
+    routine: Routine,
+    result: SafetyResult,
+    answers: dict[str, bool],
+    options: RunOptions,
+    console: Console,
+) -> RunResult:
+    """A red flag: no camera, no exercises; say why, and keep the record."""
+    from coach.adapters.speech import open_speaker
+    from coach.adapters.storage import SessionRecorder, default_recordings_dir
+
+    controller = SessionController(routine, safety=result)
+    events = controller.start(0.0)
+    root = options.out or default_recordings_dir()
+    with SessionRecorder(root, name=routine.name) as recorder:
+        recorder.start(routine=routine, source="none", started_at=datetime.now())
+        recorder.safety(answers, None, result="stop")
+        for event in events:
+            recorder.event(event)
+        console.print(f"[bold red]{result.message}[/]")
+        speaker, warning = open_speaker(mute=options.mute, voice_to=options.voice_to)
+        spoken = []
+        try:
+            for event in events:
+                if event.kind is EventKind.CUE:
+                    speaker.say(str(event["text"]))
+                    spoken.append({"t_s": 0.0, "key": event["key"], "text": event["text"]})
+        finally:
+            speaker.close()
+        if warning:
+            console.print(f"[yellow]{warning}[/]")
+        summary = summarize(routine, events, complete=False)
+        summary["spoken"] = spoken
+        recorder.finish(summary)
+        folder = recorder.folder
+    console.print(f"Record saved in {folder}")
+    return RunResult(EXIT_OK, folder, False, "safety", summary, spoken)
+
+
+def run_session(options: RunOptions, console: Console | None = None) -> RunResult:
+    """The whole guided session: questions, camera set-up, exercises, summary.
+
+    Raises:
+        CoachError: Something needed cannot be opened (routine, model, camera,
+            video), with what to do; the record of a started session is kept.
+    """
+    from coach.adapters.routine_store import open_routine
+    from coach.app.prompts import ask_pain, ask_safety, parse_answers
+
+    console = console or Console()
+    routine = open_routine(options.routine or DEFAULT_ROUTINE)
+    console.print(f"[bold]{routine.title}[/]  ({len(routine.exercises)} exercises)")
+    given = parse_answers(options.answers) if options.answers is not None else None
+    answers = ask_safety(console, given)
+    try:
+        result = assess(answers)
+    except ValueError as exc:
+        raise CoachError(f"Safety answers: {exc}.") from exc
+    if not result.proceed:
+        return _safety_only(routine, result, answers, options, console)
+    if result.advisories:
+        console.print(f"[yellow]{result.message}[/]")
+    pain_before = ask_pain(console, "before", options.pain_before)
+    return _run_exercises(routine, result, answers, pain_before, options, console)
+
+
+def _run_exercises(
+    routine: Routine,
+    safety: SafetyResult,
+    answers: dict[str, bool],
+    pain_before: int | None,
+    options: RunOptions,
+    console: Console,
+) -> RunResult:
+    from coach.adapters.overlay import OverlayWindow, display_available
+    from coach.adapters.pose_model import MediaPipePoseEstimator
+    from coach.adapters.speech import NullSpeaker, open_speaker
+    from coach.adapters.storage import SessionRecorder, default_recordings_dir
+    from coach.app.prompts import ask_pain
+
+    config = SessionConfig()
+    controller = SessionController(routine, safety=safety, config=config)
+    with contextlib.ExitStack() as stack:
+        source = open_source(options.source, options.camera, realtime=options.realtime)
+        stack.callback(source.frames.close)
+        estimator = MediaPipePoseEstimator(options.model, mode="video", segmentation=True)
+        stack.callback(estimator.close)
+        window = None
+        if not options.headless:
+            if display_available():
+                window = OverlayWindow(WINDOW_TITLE)
+                stack.callback(window.close)
+                console.print("Keys: space pause/resume · s skip · q stop (Ctrl-C also stops).")
+            else:
+                console.print("[yellow]No display found: running without the window.[/]")
+        speaker, warning = open_speaker(mute=options.mute, voice_to=options.voice_to)
+        stack.callback(speaker.close)
+        if warning:
+            console.print(f"[yellow]{warning}[/]")
+        recorder = stack.enter_context(
+            SessionRecorder(options.out or default_recordings_dir(), name=routine.name)
+        )
+        recorder.start(routine=routine, source=source.description, started_at=datetime.now())
+        recorder.safety(answers, pain_before, result="proceed")
+        writer = None
+        if options.save_video:
+            from coach.adapters.video_writer import AnnotatedVideoWriter
+
+            writer = stack.enter_context(AnnotatedVideoWriter(recorder.folder, source.fps))
+        loop = SessionLoop(
+            routine=routine,
+            controller=controller,
+            estimator=estimator,
+            speaker=speaker,
+            recorder=recorder,
+            window=window,
+            video_writer=writer,
+            console=console,
+            live=source.live,
+            use_speaker=not isinstance(speaker, NullSpeaker),
+        )
+        loop.handle(controller.start(0.0), 0.0)
+        if pain_before is not None:
+            loop.handle(controller.rate_pain("before", pain_before, 0.0), 0.0)
+        early = loop.run(source.frames)
+        loop.drain()
+        if window is not None:
+            window.close()
+        interrupted = early == "interrupted"
+        pain_after: int | None = None
+        if not interrupted:
+            try:
+                pain_after = ask_pain(console, "after", options.pain_after)
+            except KeyboardInterrupt:
+                interrupted = True
+        elif options.pain_after is not None:
+            pain_after = ask_pain(console, "after", options.pain_after)
+        if pain_after is not None:
+            loop.handle(controller.rate_pain("after", pain_after, loop.last_t), loop.last_t)
+            loop.drain()
+        completed = any(e.kind is EventKind.SESSION_COMPLETED for e in loop.events)
+        summary = summarize(routine, loop.events, complete=completed)
+        summary["spoken"] = loop.spoken
+        summary["loop"] = {
+            "frames": loop.stats.frames,
+            "fps": round(loop.stats.fps, 1),
+            "dropped": getattr(source.frames, "dropped", 0),
+        }
+        recorder.finish(summary)
+        folder = recorder.folder
+    stopped = next(
+        (str(e["reason"]) for e in reversed(loop.events) if e.kind is EventKind.SESSION_STOPPED),
+        None,
+    )
+    console.print("[bold]Session " + ("completed" if completed else f"stopped ({stopped})") + "[/]")
+    for line in _summary_lines(summary):
+        console.print(line)
+    console.print(f"Record saved in {folder}")
+    code = EXIT_INTERRUPTED if interrupted else EXIT_OK
+    return RunResult(code, folder, completed, stopped, summary, loop.spoken)
+
+
+__all__ = [
+    "DEFAULT_ROUTINE",
+    "LivePlayback",
+    "OpenedSource",
+    "RunOptions",
+    "RunResult",
+    "SessionLoop",
+    "SpeechGate",
+    "open_source",
+    "run_session",
+]

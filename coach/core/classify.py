@@ -1,0 +1,388 @@
+"""Which pose the person is in: child's pose, tabletop, cat, cow, bridge down or up, or other.
+
+The rules are what a physical therapist checks from the side, on the side of
+the body nearer the camera, in image space with "up" toward the top of the
+frame and every length in torso lengths (shoulder to hip):
+
+- child's pose: knees and hips deeply bent, hips back toward the heels, the
+  trunk low and the head no higher than the hips;
+- all fours (tabletop, cat, cow): trunk near horizontal, thighs and arms
+  near vertical (knees under hips, hands under shoulders), hips and knees
+  bent about a right angle. Cat is a back rounded up with the chin tucked,
+  cow a back sagging with the head lifted; a flat back is tabletop;
+- bridge: lying on the back with the shoulders on the floor, knees bent and
+  pointing up, feet flat below them, face up. ``bridge_up`` when the hips are
+  lifted off the line from the shoulders to the feet (or to the knees).
+
+``PoseClassifier`` adds hysteresis (once in a state, each of its limits is
+relaxed a little before the state is left) and a minimum dwell (a new state
+must last before it is taken), so noise does not flicker the state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from coach.core.features import BACK_BEND, HEAD_PITCH, HIP_LIFT, HIP_LIFT_KNEE, TRUNK, Features
+from coach.core.landmarks import Joint, Landmark
+from coach.core.states import PoseState
+
+
+def _knob(default: float, low: float, high: float, unit: str, help_text: str) -> Any:
+    return field(
+        default=default, metadata={"min": low, "max": high, "unit": unit, "help": help_text}
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassifierConfig:
+    """Limits of every pose state and how the state is debounced.
+
+    Each field's metadata gives its possible range (``min``, ``max``), its
+    ``unit`` and a one-line ``help``. Lengths are in torso lengths, heights
+    are measured toward the top of the frame.
+    """
+
+    # Child's pose.
+    childs_max_knee_deg: float = _knob(
+        60.0, 20.0, 120.0, "deg", "knees bent at least this deeply (hip-knee-ankle)"
+    )
+    childs_max_hip_deg: float = _knob(
+        90.0, 30.0, 130.0, "deg", "hips folded at least this deeply (shoulder-hip-knee)"
+    )
+    childs_max_trunk_deg: float = _knob(
+        45.0, 10.0, 80.0, "deg", "trunk at most this steep above the horizontal"
+    )
+    childs_max_hip_heel: float = _knob(
+        0.9, 0.3, 2.0, "torso", "hips at most this far from the ankles (sitting back)"
+    )
+    childs_min_head_drop: float = _knob(
+        -0.25, -1.0, 1.0, "torso", "ear at least this far below the hip (head low)"
+    )
+    # All fours: tabletop, cat and cow.
+    fours_max_trunk_deg: float = _knob(
+        35.0, 10.0, 60.0, "deg", "trunk at most this steep above the horizontal"
+    )
+    fours_min_hip_deg: float = _knob(60.0, 30.0, 120.0, "deg", "hip angle at least this")
+    fours_max_hip_deg: float = _knob(140.0, 100.0, 170.0, "deg", "hip angle at most this")
+    fours_min_knee_deg: float = _knob(45.0, 20.0, 110.0, "deg", "knee angle at least this")
+    fours_max_knee_deg: float = _knob(135.0, 100.0, 170.0, "deg", "knee angle at most this")
+    fours_max_thigh_tilt_deg: float = _knob(
+        40.0, 10.0, 70.0, "deg", "thigh at most this far from vertical (knee under hip)"
+    )
+    fours_max_arm_tilt_deg: float = _knob(
+        35.0, 10.0, 70.0, "deg", "shoulder-wrist at most this far from vertical"
+    )
+    fours_min_arm_drop: float = _knob(
+        0.5, 0.1, 1.5, "torso", "wrist at least this far below the shoulder"
+    )
+    cat_min_back_bend: float = _knob(
+        0.08, 0.02, 0.4, "torso", "back rounded up at least this much for cat"
+    )
+    cat_max_head_pitch_deg: float = _knob(
+        -40.0, -120.0, 0.0, "deg", "head tucked below the trunk line at least this for cat"
+    )
+    cow_min_back_sag: float = _knob(
+        0.12, 0.02, 0.5, "torso", "back sagging at least this much for cow"
+    )
+    cow_min_head_pitch_deg: float = _knob(
+        25.0, 0.0, 90.0, "deg", "head lifted above the trunk line at least this for cow"
+    )
+    # Bridge (lying on the back, knees bent).
+    bridge_min_knee_deg: float = _knob(20.0, 0.0, 90.0, "deg", "knee angle at least this")
+    bridge_max_knee_deg: float = _knob(
+        130.0, 90.0, 170.0, "deg", "knees bent at least this much (hip-knee-ankle)"
+    )
+    bridge_min_shin_rise: float = _knob(
+        0.3, 0.0, 1.0, "torso", "knee at least this far above the ankle (feet flat, knees up)"
+    )
+    bridge_max_shoulder_rise: float = _knob(
+        0.45, 0.1, 1.5, "torso", "shoulder at most this far above the ankle (shoulders down)"
+    )
+    bridge_min_hip_rise: float = _knob(
+        -0.1, -0.5, 0.5, "torso", "hip at least this far above the shoulder"
+    )
+    bridge_max_trunk_deg: float = _knob(
+        65.0, 20.0, 85.0, "deg", "trunk at most this steep above the horizontal"
+    )
+    bridge_min_face_up: float = _knob(
+        -0.05, -0.5, 0.5, "torso", "nose at least this far above the ear (face up)"
+    )
+    up_min_hip_lift: float = _knob(
+        0.22, 0.05, 1.0, "torso", "hip above the shoulder-ankle line for bridge_up"
+    )
+    up_min_hip_lift_knee: float = _knob(
+        -0.15, -0.5, 0.5, "torso", "or hip above the shoulder-knee line for bridge_up"
+    )
+    # Debouncing.
+    hysteresis_deg: float = _knob(
+        8.0, 0.0, 30.0, "deg", "angle limits relax this much once a state is reached"
+    )
+    hysteresis_torso: float = _knob(
+        0.04, 0.0, 0.3, "torso", "length limits relax this much once a state is reached"
+    )
+    min_dwell_s: float = _knob(0.3, 0.0, 5.0, "s", "a new state must last this long")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            low, high = f.metadata["min"], f.metadata["max"]
+            if not (isinstance(value, int | float) and low <= value <= high):
+                raise ValueError(f"{f.name} must be in {low}..{high} {f.metadata['unit']}, got {value!r}")
+        pairs = (
+            ("fours_min_hip_deg", "fours_max_hip_deg"),
+            ("fours_min_knee_deg", "fours_max_knee_deg"),
+            ("bridge_min_knee_deg", "bridge_max_knee_deg"),
+        )
+        for low_name, high_name in pairs:
+            if getattr(self, low_name) >= getattr(self, high_name):
+                raise ValueError(f"{low_name} must be below {high_name}")
+
+
+@dataclass(frozen=True)
+class BodyLayout:
+    """The measurements the pose states are decided on, for one frame.
+
+    Angles in degrees, lengths in torso lengths, heights toward the top of
+    the frame (positive when the first-named point is higher).
+    """
+
+    hip_deg: float
+    knee_deg: float
+    trunk_deg: float
+    head_pitch_deg: float
+    back_bend: float
+    hip_lift: float
+    hip_lift_knee: float
+    thigh_tilt_deg: float  # hip-knee from vertical, 0 with the knee under the hip
+    arm_tilt_deg: float  # shoulder-wrist from vertical, 0 with the hand under the shoulder
+    arm_drop: float  # wrist below shoulder
+    shin_rise: float  # knee above ankle
+    shoulder_rise: float  # shoulder above ankle
+    hip_rise: float  # hip above shoulder
+    head_drop: float  # ear below hip
+    face_up: float  # nose above ear
+    hip_heel: float  # hip to ankle distance
+
+
+def _tilt_from_vertical(top: np.ndarray, bottom: np.ndarray) -> float:
+    dx = abs(float(bottom[0]) - float(top[0]))
+    dy = float(bottom[1]) - float(top[1])  # image rows grow downward
+    if dx == 0 and dy == 0:
+        return math.nan
+    return math.degrees(math.atan2(dx, dy))
+
+
+def body_layout(features: Features) -> BodyLayout | None:
+    """The measurements of one frame, or None when nobody is seen."""
+    if not features.present or features.side is None:
+        return None
+    torso = features.torso_px
+    if not (math.isfinite(torso) and torso > 0):
+        return None
+    shoulder = features.point(Joint.SHOULDER)
+    hip = features.point(Joint.HIP)
+    knee = features.point(Joint.KNEE)
+    ankle = features.point(Joint.ANKLE)
+    wrist = features.point(Joint.WRIST)
+    ear = features.point(Joint.EAR)
+    nose = features.pose.point(Landmark.NOSE)
+
+    def above(a: np.ndarray, b: np.ndarray) -> float:
+        return (float(b[1]) - float(a[1])) / torso
+
+    return BodyLayout(
+        hip_deg=features["hip"],
+        knee_deg=features["knee"],
+        trunk_deg=features[TRUNK],
+        head_pitch_deg=features[HEAD_PITCH],
+        back_bend=features[BACK_BEND],
+        hip_lift=features[HIP_LIFT],
+        hip_lift_knee=features[HIP_LIFT_KNEE],
+        thigh_tilt_deg=_tilt_from_vertical(hip, knee),
+        arm_tilt_deg=_tilt_from_vertical(shoulder, wrist),
+        arm_drop=above(shoulder, wrist),
+        shin_rise=above(knee, ankle),
+        shoulder_rise=above(shoulder, ankle),
+        hip_rise=above(hip, shoulder),
+        head_drop=above(hip, ear),
+        face_up=above(nose, ear),
+        hip_heel=float(np.hypot(*(hip - ankle))) / torso,
+    )
+
+
+class _Limits:
+    """Checks values against limits, each relaxed by the hysteresis when ``relaxed``."""
+
+    def __init__(self, config: ClassifierConfig, relaxed: bool) -> None:
+        self._deg = config.hysteresis_deg if relaxed else 0.0
+        self._torso = config.hysteresis_torso if relaxed else 0.0
+
+    def _slack(self, unit: str) -> float:
+        return self._deg if unit == "deg" else self._torso
+
+    def at_most(self, value: float, limit: float, unit: str) -> bool:
+        return math.isfinite(value) and value <= limit + self._slack(unit)
+
+    def at_least(self, value: float, limit: float, unit: str) -> bool:
+        return math.isfinite(value) and value >= limit - self._slack(unit)
+
+    def within(self, value: float, low: float, high: float, unit: str) -> bool:
+        return self.at_least(value, low, unit) and self.at_most(value, high, unit)
+
+
+_FOURS = (PoseState.TABLETOP, PoseState.CAT, PoseState.COW)
+_BRIDGE = (PoseState.BRIDGE_DOWN, PoseState.BRIDGE_UP)
+
+
+def _childs_pose(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
+    return (
+        lim.at_most(b.knee_deg, c.childs_max_knee_deg, "deg")
+        and lim.at_most(b.hip_deg, c.childs_max_hip_deg, "deg")
+        and lim.at_most(b.trunk_deg, c.childs_max_trunk_deg, "deg")
+        and lim.at_most(b.hip_heel, c.childs_max_hip_heel, "torso")
+        and lim.at_least(b.head_drop, c.childs_min_head_drop, "torso")
+    )
+
+
+def _all_fours(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
+    return (
+        lim.at_most(b.trunk_deg, c.fours_max_trunk_deg, "deg")
+        and lim.within(b.hip_deg, c.fours_min_hip_deg, c.fours_max_hip_deg, "deg")
+        and lim.within(b.knee_deg, c.fours_min_knee_deg, c.fours_max_knee_deg, "deg")
+        and lim.at_most(b.thigh_tilt_deg, c.fours_max_thigh_tilt_deg, "deg")
+        and lim.at_most(b.arm_tilt_deg, c.fours_max_arm_tilt_deg, "deg")
+        and lim.at_least(b.arm_drop, c.fours_min_arm_drop, "torso")
+    )
+
+
+def _cat(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
+    return lim.at_least(b.back_bend, c.cat_min_back_bend, "torso") and lim.at_most(
+        b.head_pitch_deg, c.cat_max_head_pitch_deg, "deg"
+    )
+
+
+def _cow(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
+    return lim.at_most(b.back_bend, -c.cow_min_back_sag, "torso") and lim.at_least(
+        b.head_pitch_deg, c.cow_min_head_pitch_deg, "deg"
+    )
+
+
+def _bridge(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
+    return (
+        lim.within(b.knee_deg, c.bridge_min_knee_deg, c.bridge_max_knee_deg, "deg")
+        and lim.at_least(b.shin_rise, c.bridge_min_shin_rise, "torso")
+        and lim.at_most(b.shoulder_rise, c.bridge_max_shoulder_rise, "torso")
+        and lim.at_least(b.hip_rise, c.bridge_min_hip_rise, "torso")
+        and lim.at_most(b.trunk_deg, c.bridge_max_trunk_deg, "deg")
+        and lim.at_least(b.face_up, c.bridge_min_face_up, "torso")
+    )
+
+
+def _bridge_up(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
+    return lim.at_least(b.hip_lift, c.up_min_hip_lift, "torso") or lim.at_least(
+        b.hip_lift_knee, c.up_min_hip_lift_knee, "torso"
+    )
+
+
+def decide(layout: BodyLayout, config: ClassifierConfig, current: PoseState | None = None) -> PoseState:
+    """The pose state of one frame's measurements.
+
+    Args:
+        layout: The frame's measurements.
+        config: The limits.
+        current: The state the person is in now; its limits (and those of
+            its family: all fours, bridge) are relaxed by the hysteresis so
+            that a value hovering at a limit does not flip the state.
+    """
+    strict = _Limits(config, relaxed=False)
+    loose = _Limits(config, relaxed=True)
+
+    def lim(*states: PoseState) -> _Limits:
+        return loose if current in states else strict
+
+    def fours_state() -> PoseState:
+        if _cat(layout, config, lim(PoseState.CAT)):
+            return PoseState.CAT
+        if _cow(layout, config, lim(PoseState.COW)):
+            return PoseState.COW
+        return PoseState.TABLETOP
+
+    def bridge_state() -> PoseState:
+        if _bridge_up(layout, config, lim(PoseState.BRIDGE_UP)):
+            return PoseState.BRIDGE_UP
+        return PoseState.BRIDGE_DOWN
+
+    # The current family first, with relaxed limits: that is the hysteresis.
+    if current is PoseState.CHILDS_POSE and _childs_pose(layout, config, loose):
+        return PoseState.CHILDS_POSE
+    if current in _FOURS and _all_fours(layout, config, loose):
+        return fours_state()
+    if current in _BRIDGE and _bridge(layout, config, loose):
+        return bridge_state()
+    if _childs_pose(layout, config, strict):
+        return PoseState.CHILDS_POSE
+    if _all_fours(layout, config, strict):
+        return fours_state()
+    if _bridge(layout, config, strict):
+        return bridge_state()
+    return PoseState.OTHER
+
+
+def classify_frame(features: Features, config: ClassifierConfig) -> PoseState | None:
+    """The pose state of one frame on its own; None when nobody is seen."""
+    layout = body_layout(features)
+    if layout is None:
+        return None
+    return decide(layout, config)
+
+
+class PoseClassifier:
+    """The pose state frame by frame, with hysteresis and a minimum dwell.
+
+    A state different from the current one is taken only after it has been
+    seen in every frame for ``min_dwell_s``. When nobody is seen the state
+    is None at once (the coach pauses; it is never "out of position"), and
+    the first state after that needs the dwell again.
+    """
+
+    def __init__(self, config: ClassifierConfig | None = None) -> None:
+        self._config = config or ClassifierConfig()
+        self.reset()
+
+    @property
+    def state(self) -> PoseState | None:
+        """The settled state, or None while nobody is seen."""
+        return self._state
+
+    @property
+    def config(self) -> ClassifierConfig:
+        """The limits in use."""
+        return self._config
+
+    def reset(self) -> None:
+        """Forget the state, as at the start."""
+        self._state: PoseState | None = None
+        self._candidate: PoseState | None = None
+        self._candidate_since: float = 0.0
+
+    def update(self, features: Features, t_s: float) -> PoseState | None:
+        """Take one frame at time ``t_s``; returns the settled state."""
+        layout = body_layout(features)
+        if layout is None:
+            self._state = None
+            self._candidate = None
+            return None
+        seen = decide(layout, self._config, self._state)
+        if seen is self._state:
+            self._candidate = None
+            return self._state
+        if seen is not self._candidate:
+            self._candidate, self._candidate_since = seen, t_s
+        if t_s - self._candidate_since >= self._config.min_dwell_s:
+            self._state, self._candidate = seen, None
+        return self._state

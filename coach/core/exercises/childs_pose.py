@@ -1,0 +1,191 @@
+"""Child's pose: hold the pose, hips back toward the heels, arms reaching forward."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.core.events import Event
+from coach.core.exercises.base import Gauge, Hold
+from coach.core.exercises.common import (
+    COMMON_FAULT_KEYS,
+    CommonConfig,
+    FaultBook,
+    Presence,
+    StateTracker,
+    beyond,
+    knob,
+)
+from coach.core.exercises.hold import HoldPhase, HoldTimer
+from coach.core.features import Features
+from coach.core.landmarks import Joint
+from coach.core.states import ExerciseKind, PoseState
+
+HIPS_FAR_FROM_HEELS = "hips_far_from_heels"
+ARMS_NOT_FORWARD = "arms_not_forward"
+FAULT_KEYS: tuple[str, ...] = (*COMMON_FAULT_KEYS, HIPS_FAR_FROM_HEELS, ARMS_NOT_FORWARD)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChildsPoseConfig(CommonConfig):
+    """Thresholds for child's pose.
+
+    Attributes:
+        heels_far_torso: Hip-to-heel distance, in torso lengths, above which
+            the hips are "far from the heels" (sitting back puts them about a
+            third of a torso apart; on all fours they are a whole torso apart).
+        heels_near_torso: The fault clears when the distance is back under this.
+        reach_short_torso: Reach of the wrists past the shoulders, along the
+            trunk, below which the arms are not stretched forward.
+        reach_long_torso: The arms fault clears when the reach is back over this.
+        gauge_hip_max_deg: Top of the hip angle band shown on screen (a deep
+            fold is 20-40 degrees).
+    """
+
+    heels_far_torso: float = knob(
+        0.55, 0.3, 1.5, "torso", "hips this far from the heels is a fault"
+    )
+    heels_near_torso: float = knob(0.45, 0.2, 1.5, "torso", "the heels fault clears under this")
+    reach_short_torso: float = knob(0.6, 0.0, 1.5, "torso", "wrists this little past the shoulders")
+    reach_long_torso: float = knob(0.7, 0.0, 1.5, "torso", "the arms fault clears over this")
+    gauge_hip_max_deg: float = knob(50.0, 20.0, 120.0, "deg", "top of the hip angle band shown")
+
+    def validate(self) -> None:
+        """Check that every hysteresis pair is the right way round."""
+        if self.heels_near_torso > self.heels_far_torso:
+            raise ValueError("heels_near_torso must not be above heels_far_torso")
+        if self.reach_long_torso < self.reach_short_torso:
+            raise ValueError("reach_long_torso must not be below reach_short_torso")
+
+
+def reach_forward(features: Features) -> float:
+    """How far the wrist lies past the shoulder toward the head, in torso lengths."""
+    shoulder = features.point(Joint.SHOULDER)
+    hip = features.point(Joint.HIP)
+    wrist = features.point(Joint.WRIST)
+    axis = shoulder - hip
+    length = float(np.hypot(axis[0], axis[1]))
+    if not (length > 0 and np.isfinite(wrist).all()):
+        return math.nan
+    return float(np.dot(wrist - shoulder, axis / length)) / length
+
+
+def hips_to_heels(features: Features) -> float:
+    """Distance from the hip to the heel, in torso lengths."""
+    hip = features.point(Joint.HIP)
+    heel = features.point(Joint.HEEL)
+    torso = features.torso_px
+    if not (torso > 0 and np.isfinite(heel).all() and np.isfinite(hip).all()):
+        return math.nan
+    return float(np.hypot(*(hip - heel))) / torso
+
+
+class ChildsPoseEngine:
+    """Times holds in child's pose and checks where the hips and arms are.
+
+    A hold starts when the classifier sees child's pose, pauses when the
+    person leaves it or is lost, and ends after the grace; it completes once
+    at ``hold_s``.
+    """
+
+    def __init__(
+        self,
+        config: ChildsPoseConfig,
+        *,
+        hold_s: float | None,
+        classifier: StateTracker,
+    ) -> None:
+        self._config = config
+        self._faults = FaultBook(self.kind, config.fault_raise_s, config.fault_clear_s)
+        self._presence = Presence(self.kind, classifier, config, self._faults)
+        self._timer = HoldTimer(
+            self.kind.value,
+            hold_s,
+            leave_grace_s=config.leave_grace_s,
+            lost_end_s=config.lost_end_s,
+        )
+        self._gauge: Gauge | None = None
+
+    @property
+    def kind(self) -> ExerciseKind:
+        """Child's pose."""
+        return ExerciseKind.CHILDS_POSE
+
+    @property
+    def state(self) -> PoseState | None:
+        """The debounced pose state, or None while no pose is seen."""
+        return self._presence.state
+
+    @property
+    def reps(self) -> int:
+        """Holds started (child's pose has no repetitions of its own)."""
+        return 0
+
+    @property
+    def holds(self) -> tuple[Hold, ...]:
+        """Holds that have ended, in order."""
+        return self._timer.holds
+
+    @property
+    def hold_elapsed_s(self) -> float:
+        """Seconds in the current hold."""
+        return self._timer.elapsed_s
+
+    @property
+    def faults(self) -> frozenset[str]:
+        """Form faults active now."""
+        return self._faults.active
+
+    @property
+    def gauge(self) -> Gauge | None:
+        """The hip angle and the band of a deep fold."""
+        return self._gauge
+
+    def reset(self) -> None:
+        """Start again, as if new."""
+        self._presence.reset()
+        self._timer.reset()
+        self._faults.reset()
+        self._gauge = None
+
+    def finish(self, t_s: float) -> list[Event]:
+        """End a hold still under way (the exercise is over)."""
+        return self._timer.end(t_s)
+
+    def update(self, features: Features, t_s: float) -> list[Event]:
+        """Take one frame's features; return what happened."""
+        cfg = self._config
+        events = self._presence.update(features, t_s)
+        state = self._presence.state
+        if self._presence.lost:
+            return events + self._timer.update(None, t_s)
+        events += self._timer.update(state is PoseState.CHILDS_POSE, t_s)
+        hip = features["hip"]
+        self._gauge = (
+            Gauge("hip angle", hip, 0.0, cfg.gauge_hip_max_deg, "deg")
+            if math.isfinite(hip)
+            else None
+        )
+        judged = features.present and (
+            state is PoseState.CHILDS_POSE or self._timer.phase is not HoldPhase.IDLE
+        )
+        if judged:
+            far = beyond(
+                hips_to_heels(features),
+                cfg.heels_far_torso,
+                cfg.heels_near_torso,
+                self._faults.is_active(HIPS_FAR_FROM_HEELS),
+            )
+            events += self._faults.update(HIPS_FAR_FROM_HEELS, far, t_s)
+            short = beyond(
+                reach_forward(features),
+                cfg.reach_short_torso,
+                cfg.reach_long_torso,
+                self._faults.is_active(ARMS_NOT_FORWARD),
+            )
+            events += self._faults.update(ARMS_NOT_FORWARD, short, t_s)
+        elif features.present:
+            events += self._faults.clear_all(t_s, (HIPS_FAR_FROM_HEELS, ARMS_NOT_FORWARD))
+        return events

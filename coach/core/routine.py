@@ -1,0 +1,676 @@
+"""Routines: what the patient does, how much, and what the coach says.
+
+A routine is a TOML file, read once at load into frozen, typed values. Every
+value is checked against the field it fills: unknown keys (typos) are refused
+with the closest known name, types must match, and numbers must lie inside the
+safe range the field declares in its metadata (``{"min": .., "max": ..}``).
+Keys left out take the field's default, so a therapist overrides only what a
+patient needs. Every problem is a ``RoutineError`` naming the file, the key
+path, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import enum
+import re
+import string
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tomllib
+
+from coach.core.features import FeatureConfig
+from coach.core.states import ExerciseKind
+from coach.errors import RoutineError
+
+if TYPE_CHECKING:
+    from coach.core.classify import ClassifierConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dose:
+    """How much of one exercise: holds or repetitions, sets and rests.
+
+    Attributes:
+        hold_s: Seconds per hold (child's pose, hip lifts); None for cat-cow.
+        reps: Target count: holds for child's pose, cycles for cat-cow, lifts
+            for hip lifts.
+        reps_max: Top of the range ("5-10 cycles" is reps 5, reps_max 10);
+            equal to ``reps`` when the dose is fixed. Defaults to ``reps``.
+        sets: How many times the whole dose is done.
+        rest_s: Rest after each set, in seconds.
+    """
+
+    hold_s: float | None = field(
+        default=None,
+        metadata={"min": 5.0, "max": 120.0, "unit": "s", "help": "seconds per hold"},
+    )
+    reps: int = field(
+        default=1, metadata={"min": 1, "max": 30, "unit": "count", "help": "target count"}
+    )
+    reps_max: int = field(
+        default=1,
+        metadata={"min": 1, "max": 30, "unit": "count", "help": "top of the range"},
+    )
+    sets: int = field(
+        default=1, metadata={"min": 1, "max": 5, "unit": "count", "help": "sets of the dose"}
+    )
+    rest_s: float = field(
+        default=30.0,
+        metadata={"min": 0.0, "max": 300.0, "unit": "s", "help": "rest after each set"},
+    )
+
+    def __post_init__(self) -> None:
+        if self.reps > self.reps_max:
+            raise ValueError(f"reps ({self.reps}) must not be more than reps_max ({self.reps_max})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CueSettings:
+    """When the coach speaks.
+
+    Attributes:
+        cooldown_s: The same cue is not repeated within this many seconds.
+        max_age_s: A cue not yet spoken after this long is dropped as stale.
+        countdown_every_s: Seconds between spoken countdowns during a hold.
+    """
+
+    cooldown_s: float = field(
+        default=8.0,
+        metadata={"min": 0.0, "max": 120.0, "unit": "s", "help": "no repeat of a cue within"},
+    )
+    max_age_s: float = field(
+        default=3.0,
+        metadata={"min": 0.5, "max": 30.0, "unit": "s", "help": "drop cues older than"},
+    )
+    countdown_every_s: float = field(
+        default=10.0,
+        metadata={"min": 1.0, "max": 60.0, "unit": "s", "help": "seconds between countdowns"},
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExerciseSpec:
+    """One exercise of a routine, with its dose, thresholds and cue texts.
+
+    Attributes:
+        kind: Which exercise.
+        title: Name shown and printed, e.g. "Child's pose".
+        intro: Spoken introduction: how to get into position and what to do.
+        dose: How much.
+        thresholds: The engine's config dataclass (``CONFIG_TYPES[kind]``).
+        cues: Cue key to text: every fault key of the engine and the event cues.
+    """
+
+    kind: ExerciseKind
+    title: str
+    intro: str
+    dose: Dose
+    thresholds: Any
+    cues: Mapping[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Routine:
+    """A validated routine: settings, session texts and the exercises in order.
+
+    Attributes:
+        name: Short name, e.g. "back-spasm-relief".
+        title: Title shown to the patient.
+        notes: Notes for the patient.
+        exercises: The exercises, in order.
+        cues: When the coach speaks.
+        session_cues: Session-level texts (welcome, setup hints, rest, stop...).
+        classifier: Pose classifier settings.
+        camera: How features are taken from each pose.
+        source: The file the routine came from, or "<bundled>/name".
+        text: The original TOML text.
+    """
+
+    name: str
+    title: str
+    notes: str
+    exercises: tuple[ExerciseSpec, ...]
+    cues: CueSettings
+    session_cues: Mapping[str, str]
+    classifier: ClassifierConfig
+    camera: FeatureConfig
+    source: str
+    text: str
+
+
+# Cue keys every exercise must give a text for, beside its engine's fault keys.
+COMMON_CUE_KEYS: tuple[str, ...] = ("get_into_position", "in_position", "rep_counted", "relax")
+HOLD_CUE_KEYS: tuple[str, ...] = ("hold_start", "hold_countdown", "hold_done")
+BREATH_CUE_KEYS: tuple[str, ...] = ("breathe_in", "breathe_out")
+# Cue keys an exercise may give but need not.
+OPTIONAL_CUE_KEYS: tuple[str, ...] = ("intro_done", "set_done", "last_rep")
+
+HOLD_KINDS: frozenset[ExerciseKind] = frozenset({ExerciseKind.CHILDS_POSE, ExerciseKind.HIP_LIFT})
+
+SESSION_CUE_KEYS: tuple[str, ...] = (
+    "welcome",
+    "safety_stop",
+    "setup_move_back",
+    "setup_turn_sideways",
+    "setup_come_into_view",
+    "setup_ok",
+    "pose_lost",
+    "rest",
+    "paused",
+    "resumed",
+    "skipped",
+    "stopped",
+    "done",
+    "pain_worse",
+)
+OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = ("safety_stop_urgent", "pain_not_improving", "next")
+
+# Placeholders cue texts may use; the coach fills them with str.format.
+PLACEHOLDERS: frozenset[str] = frozenset(
+    {"remaining", "count", "target", "seconds", "title", "set", "sets", "index", "total"}
+)
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_TOP_KEYS: tuple[str, ...] = (
+    "name",
+    "title",
+    "notes",
+    "cues",
+    "session_cues",
+    "camera",
+    "classifier",
+    "exercises",
+)
+_EXERCISE_KEYS: tuple[str, ...] = ("kind", "title", "intro", "dose", "thresholds", "cues")
+
+
+def is_routine_name(name: str) -> bool:
+    """Whether ``name`` can name a routine (lower-case letters, digits, '-' and '_')."""
+    return bool(_NAME_RE.match(name))
+
+
+def required_cue_keys(kind: ExerciseKind, fault_keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Cue keys an exercise of ``kind`` must have a text for."""
+    keys = list(COMMON_CUE_KEYS)
+    if kind in HOLD_KINDS:
+        keys += HOLD_CUE_KEYS
+    if kind is ExerciseKind.CAT_COW:
+        keys += BREATH_CUE_KEYS
+    keys += [k for k in fault_keys if k not in keys]
+    return tuple(keys)
+
+
+class _Problems:
+    """Collects every problem of one file, so the author sees them all at once."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append(f"{path}: {message}" if path else message)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        if len(self.items) == 1:
+            raise RoutineError(f"{self.source}: {self.items[0]}")
+        lines = "\n".join(f"  - {item}" for item in self.items)
+        raise RoutineError(f"{self.source}: {len(self.items)} problems:\n{lines}")
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _suggest(key: str, known: typing.Iterable[str]) -> str:
+    names = sorted(known)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"{hint}Known keys: {', '.join(names)}"
+
+
+def _unknown_key(problems: _Problems, path: str, key: str, known: typing.Iterable[str]) -> None:
+    problems.add(_join(path, key), f"unknown key '{key}'; {_suggest(key, known)}")
+
+
+def _show(value: object) -> str:
+    text = str(value).lower() if isinstance(value, bool) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _type_name(hint: object) -> str:
+    if isinstance(hint, type):
+        if dataclasses.is_dataclass(hint):
+            return "table"
+        if issubclass(hint, enum.Enum):
+            return "one of " + ", ".join(repr(m.value) for m in hint)
+        return {"float": "number", "int": "whole number", "str": "text", "bool": "true/false"}.get(
+            hint.__name__, hint.__name__
+        )
+    return str(hint)
+
+
+def _range_text(meta: Mapping[str, Any]) -> str:
+    lo, hi, unit = meta.get("min"), meta.get("max"), meta.get("unit", "")
+    unit_text = f" {unit}" if unit and unit != "count" else ""
+    if lo is not None and hi is not None:
+        return f"{lo}..{hi}{unit_text}"
+    if lo is not None:
+        return f"{lo} or more{unit_text}"
+    return f"{hi} or less{unit_text}"
+
+
+_MISSING = object()
+
+
+def _convert(value: object, hint: object, path: str, problems: _Problems) -> object:
+    """``value`` as the type ``hint`` asks for, or ``_MISSING`` after noting the problem."""
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return _convert(value, args[0], path, problems)
+        for arg in args:
+            trial = _Problems(problems.source)
+            out = _convert(value, arg, path, trial)
+            if not trial.items:
+                return out
+        problems.add(path, f"{_show(value)} has the wrong type; expected {hint}")
+        return _MISSING
+    if origin is tuple:
+        item_hints = typing.get_args(hint)
+        if not isinstance(value, list):
+            problems.add(path, f"{_show(value)} has the wrong type; expected a list")
+            return _MISSING
+        item_hint = item_hints[0] if item_hints else object
+        items = [_convert(v, item_hint, f"{path}[{i}]", problems) for i, v in enumerate(value)]
+        return _MISSING if any(i is _MISSING for i in items) else tuple(items)
+    if origin is typing.Literal:
+        allowed = typing.get_args(hint)
+        if value in allowed:
+            return value
+        problems.add(path, f"{_show(value)} is not allowed; expected one of {allowed}")
+        return _MISSING
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _build_config(hint, value, path, problems)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        try:
+            return hint(value)
+        except ValueError:
+            problems.add(path, f"{_show(value)} is not allowed; expected {_type_name(hint)}")
+            return _MISSING
+    ok = False
+    if hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok:
+            value = float(value)  # type: ignore[arg-type]
+    elif hint is str:
+        ok = isinstance(value, str)
+    elif isinstance(hint, type):
+        ok = isinstance(value, hint)
+    else:
+        ok = True
+    if not ok:
+        problems.add(path, f"{_show(value)} has the wrong type; expected {_type_name(hint)}")
+        return _MISSING
+    return value
+
+
+def _default(f: dataclasses.Field[Any]) -> object:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None
+
+
+def _build_config(cls: type, table: object, path: str, problems: _Problems) -> Any:
+    """An instance of the config dataclass ``cls`` from a TOML table, checked field by field.
+
+    Unknown keys, wrong types and values outside a field's ``metadata``
+    ``min``/``max`` are noted in ``problems``; missing keys take the default.
+    A ``ValueError`` from the class itself (cross-field checks in
+    ``__post_init__`` or ``validate()``) is noted too. Returns ``_MISSING``
+    when the instance could not be built.
+    """
+    if not isinstance(table, dict):
+        problems.add(path, f"{_show(table)} should be a table of settings")
+        return _MISSING
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, object] = {}
+    before = len(problems.items)
+    for key, raw in table.items():
+        key_path = _join(path, key)
+        if key not in fields:
+            _unknown_key(problems, path, key, fields)
+            continue
+        value = _convert(raw, hints[key], key_path, problems)
+        if value is _MISSING:
+            continue
+        meta = fields[key].metadata
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            lo, hi = meta.get("min"), meta.get("max")
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                help_text = f" ({meta['help']})" if meta.get("help") else ""
+                problems.add(
+                    key_path,
+                    f"{_show(raw)} is outside the allowed range {_range_text(meta)}{help_text}",
+                )
+                continue
+        kwargs[key] = value
+    if len(problems.items) > before:
+        return _MISSING
+    try:
+        instance = cls(**kwargs)
+        validate = getattr(instance, "validate", None)
+        if callable(validate):
+            validate()
+    except (ValueError, TypeError) as exc:
+        # Name the values involved, so a cross-field rule reads as a concrete fix.
+        named = [
+            f"{name} = {_show(kwargs.get(name, _default(f)))}"
+            for name, f in fields.items()
+            if re.search(rf"\b{re.escape(name)}\b", str(exc))
+        ]
+        values = f"; here {', '.join(named)}" if named else ""
+        problems.add(path or cls.__name__, f"{exc}{values} (in {cls.__name__})")
+        return _MISSING
+    return instance
+
+
+def _text(
+    table: Mapping[str, object], key: str, path: str, problems: _Problems, *, required: bool
+) -> str:
+    value = table.get(key)
+    if value is None:
+        if required:
+            problems.add(_join(path, key), "is missing; add a text")
+        return ""
+    if not isinstance(value, str):
+        problems.add(_join(path, key), f"{_show(value)} has the wrong type; expected text")
+        return ""
+    if required and not value.strip():
+        problems.add(_join(path, key), "is empty; add a text")
+    return value.strip()
+
+
+def _check_placeholders(text: str, path: str, problems: _Problems) -> None:
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        problems.add(
+            path, f"{_show(text)} has a broken {{placeholder}}: {exc}; use {{{{ for a brace"
+        )
+        return
+    for name in names:
+        if name not in PLACEHOLDERS:
+            problems.add(
+                path,
+                f"unknown placeholder {{{name}}} in {_show(text)}; "
+                f"{_suggest(name, PLACEHOLDERS).replace('Known keys', 'known placeholders')}",
+            )
+
+
+def _cue_texts(
+    table: object,
+    path: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    problems: _Problems,
+) -> Mapping[str, str]:
+    if not isinstance(table, dict):
+        problems.add(path, f"{_show(table)} should be a table of cue texts")
+        return types.MappingProxyType({})
+    known = (*required, *optional)
+    texts: dict[str, str] = {}
+    for key, value in table.items():
+        key_path = _join(path, key)
+        if key not in known:
+            _unknown_key(problems, path, key, known)
+            continue
+        if not isinstance(value, str) or not value.strip():
+            problems.add(key_path, f"{_show(value)} should be a non-empty text")
+            continue
+        _check_placeholders(value, key_path, problems)
+        texts[key] = value.strip()
+    for key in required:
+        if key not in table:
+            problems.add(_join(path, key), "is missing; every cue needs a text")
+    return types.MappingProxyType(texts)
+
+
+def _engine_tables() -> tuple[Mapping[ExerciseKind, type], Mapping[ExerciseKind, tuple[str, ...]]]:
+    from coach.core.exercises import ALL_FAULT_KEYS, CONFIG_TYPES
+
+    return CONFIG_TYPES, ALL_FAULT_KEYS
+
+
+def _classifier_type() -> type:
+    from coach.core.classify import ClassifierConfig
+
+    config_type: type = ClassifierConfig
+    return config_type
+
+
+def _dose(kind: ExerciseKind, table: object, path: str, problems: _Problems) -> Dose | None:
+    if not isinstance(table, dict):
+        problems.add(
+            path, f"{_show(table)} should be a table (hold_s, reps, reps_max, sets, rest_s)"
+        )
+        return None
+    table = dict(table)
+    if "reps" in table and "reps_max" not in table:
+        table["reps_max"] = table["reps"]
+    if kind in HOLD_KINDS and "hold_s" not in table:
+        problems.add(
+            _join(path, "hold_s"), "is missing; this exercise is held, give seconds per hold"
+        )
+    if kind not in HOLD_KINDS and "hold_s" in table:
+        problems.add(
+            _join(path, "hold_s"),
+            f"{_show(table['hold_s'])} is not allowed: {kind.value} is counted in cycles, "
+            "not held; remove hold_s",
+        )
+        return None
+    dose = _build_config(Dose, table, path, problems)
+    return None if dose is _MISSING else dose
+
+
+def _exercise(
+    table: object,
+    path: str,
+    config_types: Mapping[ExerciseKind, type],
+    fault_keys: Mapping[ExerciseKind, tuple[str, ...]],
+    problems: _Problems,
+) -> ExerciseSpec | None:
+    if not isinstance(table, dict):
+        problems.add(path, f"{_show(table)} should be a table ([[exercises]])")
+        return None
+    for key in table:
+        if key not in _EXERCISE_KEYS:
+            _unknown_key(problems, path, key, _EXERCISE_KEYS)
+    raw_kind = table.get("kind")
+    kinds = [k.value for k in ExerciseKind]
+    if raw_kind is None:
+        problems.add(_join(path, "kind"), f"is missing; use one of {', '.join(kinds)}")
+        return None
+    if raw_kind not in kinds:
+        close = difflib.get_close_matches(str(raw_kind), kinds, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        problems.add(
+            _join(path, "kind"),
+            f"unknown exercise {_show(raw_kind)}; {hint}use one of {', '.join(kinds)}",
+        )
+        return None
+    kind = ExerciseKind(raw_kind)
+    title = _text(table, "title", path, problems, required=True)
+    intro = _text(table, "intro", path, problems, required=True)
+    dose = _dose(kind, table.get("dose", {}), _join(path, "dose"), problems)
+    thresholds = _build_config(
+        config_types[kind], table.get("thresholds", {}), _join(path, "thresholds"), problems
+    )
+    required = required_cue_keys(kind, tuple(fault_keys.get(kind, ())))
+    cues = _cue_texts(
+        table.get("cues", {}), _join(path, "cues"), required, OPTIONAL_CUE_KEYS, problems
+    )
+    if dose is None or thresholds is _MISSING:
+        return None
+    return ExerciseSpec(
+        kind=kind, title=title, intro=intro, dose=dose, thresholds=thresholds, cues=cues
+    )
+
+
+def parse_routine(text: str, source: str) -> Routine:
+    """A validated routine from TOML text.
+
+    Args:
+        text: The TOML text.
+        source: Where it came from (a path, or "<bundled>/name"), named in errors.
+
+    Raises:
+        RoutineError: Naming ``source``, each bad key's path, its value and the allowed range.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RoutineError(
+            f"{source}: not valid TOML: {exc}. Check the quotes, brackets and '=' on that line."
+        ) from exc
+    problems = _Problems(source)
+    config_types, fault_keys = _engine_tables()
+    classifier_type = _classifier_type()
+
+    for key in data:
+        if key not in _TOP_KEYS:
+            _unknown_key(problems, "", key, _TOP_KEYS)
+    name = _text(data, "name", "", problems, required=True)
+    if name and not is_routine_name(name):
+        problems.add(
+            "name",
+            f"{_show(name)} is not allowed; use lower-case letters, digits and '-' "
+            "(e.g. 'my-routine')",
+        )
+    title = _text(data, "title", "", problems, required=True)
+    notes = _text(data, "notes", "", problems, required=False)
+    cue_settings = _build_config(CueSettings, data.get("cues", {}), "cues", problems)
+    camera = _build_config(FeatureConfig, data.get("camera", {}), "camera", problems)
+    classifier = _build_config(classifier_type, data.get("classifier", {}), "classifier", problems)
+    session_cues = _cue_texts(
+        data.get("session_cues", {}),
+        "session_cues",
+        SESSION_CUE_KEYS,
+        OPTIONAL_SESSION_CUE_KEYS,
+        problems,
+    )
+    raw_exercises = data.get("exercises")
+    exercises: list[ExerciseSpec] = []
+    if not isinstance(raw_exercises, list) or not raw_exercises:
+        problems.add("exercises", "is missing; add at least one [[exercises]] table")
+    else:
+        for i, table in enumerate(raw_exercises):
+            spec = _exercise(table, f"exercises[{i}]", config_types, fault_keys, problems)
+            if spec is not None:
+                exercises.append(spec)
+    problems.raise_if_any()
+    return Routine(
+        name=name,
+        title=title,
+        notes=notes,
+        exercises=tuple(exercises),
+        cues=cue_settings,
+        session_cues=session_cues,
+        classifier=classifier,
+        camera=camera,
+        source=source,
+        text=text,
+    )
+
+
+def load_routine(path: Path) -> Routine:
+    """A validated routine from a TOML file.
+
+    Raises:
+        RoutineError: The file cannot be read or is not a valid routine.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise RoutineError(f"{path}: no such routine file; check the path") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RoutineError(f"{path}: cannot read the routine file: {exc}") from exc
+    return parse_routine(text, str(path))
+
+
+def describe_dose(spec: ExerciseSpec) -> str:
+    """The dose in plain words, e.g. "Hold 15 seconds, 5 to 10 times"."""
+    dose = spec.dose
+    count = str(dose.reps) if dose.reps == dose.reps_max else f"{dose.reps} to {dose.reps_max}"
+    if dose.hold_s is None:
+        unit = "slow cycle" if spec.kind is ExerciseKind.CAT_COW else "repetition"
+        plural = "" if dose.reps_max == 1 else "s"
+        parts = [f"{count} {unit}{plural}"]
+    else:
+        times = "once" if dose.reps_max == 1 else f"{count} times"
+        parts = [f"Hold {dose.hold_s:g} seconds, {times}"]
+    if dose.sets > 1:
+        parts.append(f"{dose.sets} sets")
+    if dose.rest_s > 0:
+        after = "each set" if dose.sets > 1 else "the exercise"
+        parts.append(f"rest {dose.rest_s:g} seconds after {after}")
+    text = ", ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One field of a config dataclass, for printing: value, default and allowed range."""
+
+    name: str
+    value: object
+    default: object
+    low: object
+    high: object
+    unit: str
+    help: str
+
+    @property
+    def changed(self) -> bool:
+        """The routine sets a value other than the default."""
+        return bool(self.value != self.default)
+
+
+def settings_of(config: object, prefix: str = "") -> tuple[Setting, ...]:
+    """Every field of a config dataclass (nested ones flattened as ``outer.inner``)."""
+    rows: list[Setting] = []
+    defaults = type(config)()  # config dataclasses give every field a default
+    for f in dataclasses.fields(config):  # type: ignore[arg-type]
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            rows += settings_of(value, f"{prefix}{f.name}.")
+            continue
+        meta = f.metadata
+        rows.append(
+            Setting(
+                name=f"{prefix}{f.name}",
+                value=value,
+                default=getattr(defaults, f.name),
+                low=meta.get("min"),
+                high=meta.get("max"),
+                unit=str(meta.get("unit", "")),
+                help=str(meta.get("help", "")),
+            )
+        )
+    return tuple(rows)

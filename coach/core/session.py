@@ -1,0 +1,897 @@
+"""The session: walks a routine from camera set-up to the last exercise.
+
+One object with one verb, ``update(features, t_s) -> events``, plus the
+person's commands (pause, resume, skip, stop). It owns the order of things;
+the exercise engines own the judging of poses. What the coach should say
+comes out as ``CUE`` events (key, text, priority) for the cue policy, and
+``view`` is everything the overlay draws, as an immutable value.
+
+Phases, and how one leads to the next::
+
+    SETUP ──whole body seen from the side──▶ INTRO ──spoken intro ends──▶ WAIT_POSITION
+    WAIT_POSITION ──start position seen──▶ ACTIVE ──dose reached──▶ REST ──▶ next set or exercise
+    last set of the last exercise ──▶ DONE
+    stop (any phase), or a red flag at start ──▶ DONE
+
+Pausing freezes the phase and its timers. A person the camera loses is never
+"out of position": the engine pauses its hold timer and the session cues once
+that it cannot see them.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+
+from coach.core.cues import Priority
+from coach.core.events import Event, EventKind
+from coach.core.exercises.base import ExerciseEngine, Gauge
+from coach.core.features import Features
+from coach.core.landmarks import Side
+from coach.core.routine import ExerciseSpec, Routine
+from coach.core.safety import SafetyResult, validate_pain
+from coach.core.states import ExerciseKind, PoseState
+
+
+class Phase(str, Enum):
+    """Where the session is."""
+
+    SETUP = "setup"  # waiting until the camera sees the whole body from the side
+    INTRO = "intro"  # the exercise is being introduced
+    WAIT_POSITION = "wait_position"  # waiting for the starting position
+    ACTIVE = "active"  # holds and repetitions are counted
+    REST = "rest"  # between sets and exercises
+    DONE = "done"  # completed or stopped; nothing more happens
+
+
+# Poses from which each exercise can begin: being in one ends the wait.
+START_STATES: dict[ExerciseKind, frozenset[PoseState]] = {
+    ExerciseKind.CHILDS_POSE: frozenset({PoseState.CHILDS_POSE, PoseState.TABLETOP}),
+    ExerciseKind.CAT_COW: frozenset({PoseState.TABLETOP, PoseState.CAT, PoseState.COW}),
+    ExerciseKind.HIP_LIFT: frozenset({PoseState.BRIDGE_DOWN, PoseState.BRIDGE_UP}),
+}
+
+# Camera faults an engine raises, and the session's set-up text that fits them
+# when the exercise has no text of its own.
+CAMERA_FAULT_CUES: dict[str, str] = {
+    "not_side_view": "setup_turn_sideways",
+    "body_not_in_frame": "setup_move_back",
+}
+
+# How much each cue matters to the cue policy. Keys not listed are form cues.
+CUE_PRIORITIES: dict[str, Priority] = {
+    "safety_stop": Priority.URGENT,
+    "safety_stop_urgent": Priority.URGENT,
+    "stopped": Priority.URGENT,
+    "pain_worse": Priority.URGENT,
+    "welcome": Priority.PROGRESS,
+    "pain_not_improving": Priority.PROGRESS,
+    "setup_ok": Priority.PROGRESS,
+    "intro": Priority.PROGRESS,
+    "intro_done": Priority.PROGRESS,
+    "get_into_position": Priority.PROGRESS,
+    "in_position": Priority.PROGRESS,
+    "hold_start": Priority.PROGRESS,
+    "hold_countdown": Priority.PROGRESS,
+    "hold_done": Priority.PROGRESS,
+    "rep_counted": Priority.PROGRESS,
+    "last_rep": Priority.PROGRESS,
+    "breathe_in": Priority.PROGRESS,
+    "breathe_out": Priority.PROGRESS,
+    "relax": Priority.PROGRESS,
+    "set_done": Priority.PROGRESS,
+    "rest": Priority.PROGRESS,
+    "next": Priority.PROGRESS,
+    "paused": Priority.PROGRESS,
+    "resumed": Priority.PROGRESS,
+    "skipped": Priority.PROGRESS,
+    "done": Priority.PROGRESS,
+    "pose_lost": Priority.INFO,
+    "setup_come_into_view": Priority.INFO,
+    "setup_move_back": Priority.INFO,
+    "setup_turn_sideways": Priority.INFO,
+}
+
+SETUP_TITLE = "Camera set-up"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionConfig:
+    """Timing of the session's own steps (the exercises' thresholds live in the routine).
+
+    Attributes:
+        setup_stable_s: The camera view must be right this long before exercises start.
+        setup_hint_delay_s: A set-up problem must last this long before it is named.
+        setup_hint_repeat_s: An unchanged set-up hint is repeated this often.
+        position_repeat_s: "Get into position" is repeated this often while waiting.
+        lost_after_s: Nobody seen this long counts as "lost" (timers pause, one cue).
+        words_per_s: Speaking rate, to estimate how long the coach is talking.
+        utterance_s: Time every utterance takes beside its words (start, final pause).
+        intro_extra_s: Time added after an introduction before waiting for the position.
+        intro_max_s: Upper bound on an introduction's estimated length.
+        breath_min_s: Cat-cow: shortest time between two breath cues.
+        breath_max_s: Cat-cow: longest time between two breath cues, reached or not.
+        cue_show_s: How long the last cue stays on screen.
+        pain_worse_points: Pain after this many points above before is "sharply worse".
+    """
+
+    setup_stable_s: float = 1.0
+    setup_hint_delay_s: float = 1.0
+    setup_hint_repeat_s: float = 12.0
+    position_repeat_s: float = 15.0
+    lost_after_s: float = 1.0
+    words_per_s: float = 3.4
+    utterance_s: float = 0.4
+    intro_extra_s: float = 0.5
+    intro_max_s: float = 60.0
+    breath_min_s: float = 2.5
+    breath_max_s: float = 5.0
+    cue_show_s: float = 5.0
+    pain_worse_points: int = 2
+
+    def __post_init__(self) -> None:
+        for name in (
+            "setup_stable_s",
+            "setup_hint_delay_s",
+            "lost_after_s",
+            "intro_extra_s",
+            "utterance_s",
+            "breath_min_s",
+            "cue_show_s",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be zero or more, got {getattr(self, name)}")
+        for name in ("setup_hint_repeat_s", "position_repeat_s", "words_per_s", "intro_max_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.breath_max_s < self.breath_min_s:
+            raise ValueError("breath_max_s must not be less than breath_min_s")
+        if self.pain_worse_points < 1:
+            raise ValueError(f"pain_worse_points must be 1 or more, got {self.pain_worse_points}")
+
+
+@dataclass(frozen=True)
+class OverlayView:
+    """Everything the overlay draws for one frame; read, never changed.
+
+    Attributes:
+        phase: Where the session is.
+        title: The exercise's title, or the set-up title.
+        gauge: The measure that matters now and its target band, or None.
+        timer_text: Hold or rest time left ("12 s"), or None.
+        count_text: Holds or repetitions done toward the dose ("3 / 5"), or None.
+        cue_text: The last thing the coach said, while it is fresh.
+        progress: Where in the routine ("exercise 2 of 3").
+        paused: The person paused the session.
+        lost: The camera has lost the person.
+        side: The body side nearer the camera (to emphasise on the skeleton).
+        state: The pose state the engine sees, by name.
+    """
+
+    phase: Phase
+    title: str | None
+    gauge: Gauge | None
+    timer_text: str | None
+    count_text: str | None
+    cue_text: str | None
+    progress: str
+    paused: bool
+    lost: bool
+    side: Side | None = None
+    state: str | None = None
+
+
+EngineFactory = Callable[[ExerciseSpec, Routine], ExerciseEngine]
+
+
+def default_engine(spec: ExerciseSpec, routine: Routine) -> ExerciseEngine:
+    """The routine's engine for one exercise, with its thresholds and hold time."""
+    from coach.core.exercises import make_engine
+
+    return make_engine(
+        spec.kind, spec.thresholds, hold_s=spec.dose.hold_s, classifier=routine.classifier
+    )
+
+
+class _Values(dict[str, Any]):
+    """Placeholder values for cue texts; an unknown placeholder stays as written."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(text: str, values: Mapping[str, Any]) -> str:
+    """``text`` with its {placeholders} filled from ``values``; never raises."""
+    try:
+        return string.Formatter().vformat(text, (), _Values(values))
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return text
+
+
+def _absent(features: Features) -> Features:
+    """The same frame with nobody in it, so an engine pauses its timers."""
+    return replace(features, present=False)
+
+
+def _seconds_text(seconds: float) -> str:
+    return f"{max(0, math.ceil(seconds - 1e-6))} s"
+
+
+class SessionController:
+    """Walks a routine frame by frame and says what to do next.
+
+    Args:
+        routine: The validated routine to follow.
+        safety: The answers to the red-flag questions; a red flag means no
+            exercises at all. None when they were asked elsewhere.
+        config: Timing of the session's own steps.
+        engine_factory: Builds the engine for an exercise (a double in tests).
+    """
+
+    def __init__(
+        self,
+        routine: Routine,
+        *,
+        safety: SafetyResult | None = None,
+        config: SessionConfig | None = None,
+        engine_factory: EngineFactory = default_engine,
+    ) -> None:
+        self._routine = routine
+        self._safety = safety
+        self._config = config or SessionConfig()
+        self._make_engine = engine_factory
+        self._started = False
+        self._phase = Phase.SETUP
+        self._paused = False
+        self._last_t: float | None = None
+        self._phase_s = 0.0  # time spent in the phase, pauses excluded
+        self._index = -1
+        self._set = 0
+        self._engine: ExerciseEngine | None = None
+        self._done_count = 0  # holds or reps toward this set's dose
+        self._set_holds = 0  # holds completed in this set
+        self._total_reps = 0
+        self._total_holds = 0
+        self._rest_s = 0.0
+        self._after_rest: Callable[[float], list[Event]] | None = None
+        self._setup_problem: str | None = None
+        self._setup_problem_since = 0.0
+        self._setup_ok_since: float | None = None
+        self._last_hint: str | None = None
+        self._last_hint_s = -math.inf
+        self._absent_s = 0.0
+        self._lost = False
+        self._last_position_cue_s = 0.0
+        self._breath_next: PoseState | None = None
+        self._breath_since_s = 0.0
+        self._cue_text: str | None = None
+        self._last_cue_key: str | None = None
+        self._cue_t = -math.inf
+        self._now = 0.0
+        self._features: Features | None = None
+        self._pain_before: int | None = None
+        self._talk_until = -math.inf  # when the coach is estimated to stop talking
+        self._intro_ends_s: float | None = None  # phase time the introduction ends
+
+    # ----------------------------------------------------------- read-only state
+    @property
+    def routine(self) -> Routine:
+        """The routine being followed."""
+        return self._routine
+
+    @property
+    def phase(self) -> Phase:
+        """Where the session is."""
+        return self._phase
+
+    @property
+    def paused(self) -> bool:
+        """The person paused the session."""
+        return self._paused
+
+    @property
+    def lost(self) -> bool:
+        """The camera has lost the person during an exercise."""
+        return self._lost
+
+    @property
+    def done(self) -> bool:
+        """Nothing more will happen."""
+        return self._phase is Phase.DONE
+
+    @property
+    def exercise_index(self) -> int:
+        """0-based index of the current exercise, -1 before the first."""
+        return self._index
+
+    @property
+    def current(self) -> ExerciseSpec | None:
+        """The exercise being introduced, waited for, done or rested after."""
+        if 0 <= self._index < len(self._routine.exercises):
+            return self._routine.exercises[self._index]
+        return None
+
+    @property
+    def engine(self) -> ExerciseEngine | None:
+        """The current exercise's engine."""
+        return self._engine
+
+    @property
+    def state(self) -> PoseState | None:
+        """The pose state the engine sees now."""
+        return self._engine.state if self._engine is not None else None
+
+    @property
+    def view(self) -> OverlayView:
+        """What the overlay should show now."""
+        spec = self.current
+        in_exercise = self._phase in (Phase.INTRO, Phase.WAIT_POSITION, Phase.ACTIVE, Phase.REST)
+        title = SETUP_TITLE if self._phase is Phase.SETUP else (spec.title if spec else None)
+        gauge = None
+        timer = None
+        count = None
+        if spec is not None and in_exercise:
+            count = f"{self._done_count} / {spec.dose.reps}"
+            if self._engine is not None and self._phase in (Phase.WAIT_POSITION, Phase.ACTIVE):
+                gauge = self._engine.gauge
+                elapsed = self._engine.hold_elapsed_s
+                if spec.dose.hold_s is not None and elapsed > 0:
+                    timer = _seconds_text(spec.dose.hold_s - elapsed)
+        if self._phase is Phase.REST:
+            timer = _seconds_text(self._rest_s - self._phase_s)
+        cue = self._cue_text if self._now - self._cue_t <= self._config.cue_show_s else None
+        features = self._features
+        return OverlayView(
+            phase=self._phase,
+            title=title,
+            gauge=gauge,
+            timer_text=timer,
+            count_text=count,
+            cue_text=cue,
+            progress=self._progress_text(),
+            paused=self._paused,
+            lost=self._lost,
+            side=features.side if features is not None else None,
+            state=self.state.value if self.state is not None else None,
+        )
+
+    def _progress_text(self) -> str:
+        total = len(self._routine.exercises)
+        if self._phase is Phase.SETUP:
+            return f"camera set-up · {total} exercises"
+        if self._phase is Phase.DONE:
+            return "finished"
+        spec = self.current
+        text = f"exercise {self._index + 1} of {total}"
+        if spec is not None and spec.dose.sets > 1:
+            text += f" · set {self._set} of {spec.dose.sets}"
+        return text
+
+    # ----------------------------------------------------------------- commands
+    def start(self, t_s: float) -> list[Event]:
+        """Begin: the welcome, or a safety stop when a red flag was answered yes."""
+        if self._started:
+            return []
+        self._started = True
+        self._now = t_s
+        events = [Event(EventKind.SESSION_STARTED, t_s, None, {"routine": self._routine.name})]
+        safety = self._safety
+        if safety is not None and not safety.proceed:
+            events.append(
+                Event(
+                    EventKind.SAFETY_STOP,
+                    t_s,
+                    None,
+                    {"flags": list(safety.flags), "urgent": list(safety.urgent)},
+                )
+            )
+            urgent = bool(safety.urgent) and "safety_stop_urgent" in self._routine.session_cues
+            events += self._session_cue("safety_stop_urgent" if urgent else "safety_stop", t_s)
+            events.append(Event(EventKind.SESSION_STOPPED, t_s, None, {"reason": "safety"}))
+            self._enter(Phase.DONE)
+            return events
+        events += self._session_cue("welcome", t_s, title=self._routine.title)
+        if safety is not None and safety.advisories:
+            events += self._session_cue("pain_not_improving", t_s)
+        self._enter(Phase.SETUP)
+        self._setup_problem_since = t_s
+        return events
+
+    def rate_pain(self, when: str, score: int, t_s: float) -> list[Event]:
+        """Record a pain rating ("before" or "after"); sharply worse pain gets an urgent cue.
+
+        Raises:
+            ValueError: ``when`` is neither "before" nor "after", or the score is not 0-10.
+        """
+        if when not in ("before", "after"):
+            raise ValueError(f"when must be 'before' or 'after', got {when!r}")
+        score = validate_pain(score)
+        events = [Event(EventKind.PAIN_RATED, t_s, None, {"when": when, "score": score})]
+        if when == "before":
+            self._pain_before = score
+        elif (
+            self._pain_before is not None
+            and score - self._pain_before >= self._config.pain_worse_points
+        ):
+            events += self._session_cue("pain_worse", t_s)
+        return events
+
+    def pause(self, t_s: float) -> list[Event]:
+        """Freeze the session; holds stop counting until ``resume``."""
+        if self._phase is Phase.DONE or self._paused or not self._started:
+            return []
+        self._tick(t_s)
+        self._paused = True
+        return [
+            Event(EventKind.PAUSED, t_s, self._exercise_name()),
+            *self._session_cue("paused", t_s),
+        ]
+
+    def resume(self, t_s: float) -> list[Event]:
+        """Carry on after a pause."""
+        if not self._paused or self._phase is Phase.DONE:
+            return []
+        self._paused = False
+        self._last_t = t_s  # the pause itself is not time in the phase
+        return [
+            Event(EventKind.RESUMED, t_s, self._exercise_name()),
+            *self._session_cue("resumed", t_s),
+        ]
+
+    def toggle_pause(self, t_s: float) -> list[Event]:
+        """Pause when running, resume when paused."""
+        return self.resume(t_s) if self._paused else self.pause(t_s)
+
+    def skip(self, t_s: float) -> list[Event]:
+        """Skip the camera set-up, a rest, or the current exercise."""
+        if self._phase is Phase.DONE or not self._started:
+            return []
+        events: list[Event] = []
+        if self._paused:
+            self._paused = False
+            events.append(Event(EventKind.RESUMED, t_s, self._exercise_name()))
+        self._last_t = t_s
+        if self._phase is Phase.SETUP:
+            events.append(Event(EventKind.SETUP_DONE, t_s, None, {"skipped": True}))
+            return events + self._begin_exercise(0, t_s)
+        if self._phase is Phase.REST and self._after_rest is not None:
+            return events + self._end_rest(t_s)
+        spec = self.current
+        assert spec is not None
+        events.append(
+            Event(
+                EventKind.EXERCISE_SKIPPED,
+                t_s,
+                spec.kind.value,
+                {"index": self._index, "set": self._set},
+            )
+        )
+        events += self._session_cue("skipped", t_s, title=spec.title)
+        return events + self._next_exercise(t_s)
+
+    def stop(self, t_s: float, reason: str = "user") -> list[Event]:
+        """End the session now; always safe, and the record is kept."""
+        if self._phase is Phase.DONE:
+            return []
+        if not self._started:
+            self._started = True
+        self._now = t_s
+        events = [Event(EventKind.SESSION_STOPPED, t_s, self._exercise_name(), {"reason": reason})]
+        events += self._session_cue("stopped", t_s)
+        self._paused = False
+        self._enter(Phase.DONE)
+        return events
+
+    # ------------------------------------------------------------- the one verb
+    def update(self, features: Features, t_s: float) -> list[Event]:
+        """Take one frame's features; return what happened."""
+        events = self.start(t_s) if not self._started else []
+        if self._phase is Phase.DONE:
+            return events
+        self._features = features
+        self._now = t_s
+        if self._paused:
+            # Engines see nobody while paused, so their hold timers stop;
+            # their events are kept for the record but nothing is said.
+            if self._engine is not None and self._phase in (Phase.WAIT_POSITION, Phase.ACTIVE):
+                events += self._engine.update(_absent(features), t_s)
+            self._last_t = t_s
+            return events
+        dt = self._tick(t_s)
+        handler = {
+            Phase.SETUP: self._update_setup,
+            Phase.INTRO: self._update_intro,
+            Phase.WAIT_POSITION: self._update_wait,
+            Phase.ACTIVE: self._update_active,
+            Phase.REST: self._update_rest,
+        }[self._phase]
+        return events + handler(features, t_s, dt)
+
+    # ------------------------------------------------------------------ phases
+    def _update_setup(self, features: Features, t_s: float, dt: float) -> list[Event]:
+        cfg = self._config
+        problem = self._setup_problem_of(features)
+        if problem is None:
+            if self._setup_ok_since is None:
+                self._setup_ok_since = t_s
+            # Set-up ends once the view has been right a while and the welcome is over.
+            if t_s - self._setup_ok_since >= cfg.setup_stable_s and t_s >= self._talk_until:
+                events = [Event(EventKind.SETUP_DONE, t_s)]
+                events += self._session_cue("setup_ok", t_s)
+                return events + self._begin_exercise(0, t_s)
+            return []
+        self._setup_ok_since = None
+        if problem != self._setup_problem:
+            self._setup_problem = problem
+            self._setup_problem_since = t_s
+        lasting = t_s - self._setup_problem_since >= cfg.setup_hint_delay_s
+        fresh = problem != self._last_hint or t_s - self._last_hint_s >= cfg.setup_hint_repeat_s
+        if not (lasting and fresh) or t_s < self._talk_until:
+            return []
+        self._last_hint = problem
+        self._last_hint_s = t_s
+        return [
+            Event(EventKind.SETUP_HINT, t_s, None, {"key": problem}),
+            *self._session_cue(f"setup_{problem}", t_s),
+        ]
+
+    @staticmethod
+    def _setup_problem_of(features: Features) -> str | None:
+        """What keeps the camera from judging the exercises, or None when all is right."""
+        if features.pose.is_empty:
+            return "come_into_view"
+        if not features.whole_body:
+            return "move_back"
+        if not features.side_view:
+            return "turn_sideways"
+        if not features.present:
+            return "come_into_view"
+        return None
+
+    def _update_intro(self, features: Features, t_s: float, dt: float) -> list[Event]:
+        spec = self.current
+        assert spec is not None
+        if self._intro_ends_s is None:
+            # The introduction waits until what was said before it is over, so it
+            # is not queued behind the welcome and dropped as stale.
+            if t_s < self._talk_until:
+                return []
+            speaking = min(self._config.intro_max_s, self.speech_s(spec.intro))
+            self._intro_ends_s = self._phase_s + speaking + self._config.intro_extra_s
+            return self._cue("intro", spec.intro, t_s, title=spec.title)
+        if self._phase_s < self._intro_ends_s:
+            return []
+        return self._begin_waiting(t_s, intro_done=True)
+
+    def speech_s(self, text: str) -> float:
+        """About how long saying ``text`` takes."""
+        cfg = self._config
+        return cfg.utterance_s + len(text.split()) / cfg.words_per_s
+
+    def _update_wait(self, features: Features, t_s: float, dt: float) -> list[Event]:
+        spec, engine = self.current, self._engine
+        assert spec is not None and engine is not None
+        events = self._track_lost(features, t_s, dt)
+        raw = engine.update(features, t_s)
+        if engine.state in START_STATES[spec.kind]:
+            events.append(Event(EventKind.IN_POSITION, t_s, spec.kind.value))
+            events += self._exercise_cue("in_position", t_s)
+            self._enter(Phase.ACTIVE)
+            if spec.kind is ExerciseKind.CAT_COW:
+                events += self._breath_cue(PoseState.COW, t_s)
+            # The frame that reached the position may also have started a hold.
+            return events + self._translate(raw, t_s, speak_progress=True)
+        events += self._translate(raw, t_s, speak_progress=False)
+        if not self._lost and self._phase_s - self._last_position_cue_s >= (
+            self._config.position_repeat_s
+        ):
+            self._last_position_cue_s = self._phase_s
+            events += self._exercise_cue("get_into_position", t_s)
+        return events
+
+    def _update_active(self, features: Features, t_s: float, dt: float) -> list[Event]:
+        spec, engine = self.current, self._engine
+        assert spec is not None and engine is not None
+        events = self._track_lost(features, t_s, dt)
+        raw = engine.update(features, t_s)
+        events += self._translate(raw, t_s, speak_progress=True)
+        if self._phase is not Phase.ACTIVE:  # the dose was reached on this frame
+            return events
+        if spec.kind is ExerciseKind.CAT_COW and not self._lost:
+            events += self._pace_breath(engine.state, t_s, dt)
+        return events
+
+    def _update_rest(self, features: Features, t_s: float, dt: float) -> list[Event]:
+        if self._phase_s < self._rest_s:
+            return []
+        return self._end_rest(t_s)
+
+    # ------------------------------------------------------------- transitions
+    def _enter(self, phase: Phase) -> None:
+        self._phase = phase
+        self._phase_s = 0.0
+
+    def _tick(self, t_s: float) -> float:
+        dt = 0.0 if self._last_t is None else max(0.0, t_s - self._last_t)
+        self._last_t = t_s
+        self._phase_s += dt
+        return dt
+
+    def _begin_exercise(self, index: int, t_s: float) -> list[Event]:
+        exercises = self._routine.exercises
+        if index >= len(exercises):
+            return self._complete(t_s)
+        self._index = index
+        self._set = 1
+        self._total_reps = 0
+        self._total_holds = 0
+        spec = exercises[index]
+        self._engine = self._make_engine(spec, self._routine)
+        self._start_set()
+        self._enter(Phase.INTRO)
+        self._intro_ends_s = None
+        return [
+            Event(EventKind.EXERCISE_STARTED, t_s, spec.kind.value, {"index": index, "set": 1})
+        ]
+
+    def _start_set(self) -> None:
+        self._done_count = 0
+        self._set_holds = 0
+        self._lost = False
+        self._absent_s = 0.0
+        self._breath_next = None
+        self._last_position_cue_s = 0.0
+        if self._engine is not None:
+            self._engine.reset()
+
+    def _begin_waiting(self, t_s: float, *, intro_done: bool) -> list[Event]:
+        self._enter(Phase.WAIT_POSITION)
+        self._last_position_cue_s = 0.0
+        spec = self.current
+        assert spec is not None
+        if intro_done:
+            # The introduction has just said how to get into position: only a
+            # closing line if the routine has one; a reminder follows if needed.
+            return self._exercise_cue("intro_done", t_s)
+        return self._exercise_cue("get_into_position", t_s)
+
+    def _finish_set(self, t_s: float) -> list[Event]:
+        spec, engine = self.current, self._engine
+        assert spec is not None and engine is not None
+        self._total_reps += engine.reps
+        self._total_holds += self._set_holds
+        events: list[Event] = []
+        if not (self._last_cue_key == "hold_done" and self._cue_t == t_s):
+            # After "hold done" a "relax" on the same moment would only repeat it.
+            events += self._exercise_cue("set_done" if "set_done" in spec.cues else "relax", t_s)
+        if self._set < spec.dose.sets:
+            return events + self._rest(spec.dose.rest_s, t_s, self._next_set)
+        events.append(
+            Event(
+                EventKind.EXERCISE_COMPLETED,
+                t_s,
+                spec.kind.value,
+                {"reps": self._total_reps, "holds": self._total_holds, "sets": self._set},
+            )
+        )
+        if self._index + 1 >= len(self._routine.exercises):
+            return events + self._complete(t_s)
+        return events + self._rest(spec.dose.rest_s, t_s, self._next_exercise)
+
+    def _next_set(self, t_s: float) -> list[Event]:
+        spec = self.current
+        assert spec is not None
+        self._set += 1
+        self._start_set()
+        events = [
+            Event(
+                EventKind.EXERCISE_STARTED,
+                t_s,
+                spec.kind.value,
+                {"index": self._index, "set": self._set},
+            )
+        ]
+        return events + self._begin_waiting(t_s, intro_done=False)
+
+    def _next_exercise(self, t_s: float) -> list[Event]:
+        self._engine = None
+        return self._begin_exercise(self._index + 1, t_s)
+
+    def _rest(
+        self, seconds: float, t_s: float, then: Callable[[float], list[Event]]
+    ) -> list[Event]:
+        if seconds <= 0:
+            return then(t_s)
+        self._rest_s = seconds
+        self._after_rest = then
+        self._enter(Phase.REST)
+        events = [Event(EventKind.REST_STARTED, t_s, self._exercise_name(), {"seconds": seconds})]
+        return events + self._session_cue("rest", t_s, seconds=round(seconds))
+
+    def _end_rest(self, t_s: float) -> list[Event]:
+        then, self._after_rest = self._after_rest, None
+        assert then is not None
+        return then(t_s)
+
+    def _complete(self, t_s: float) -> list[Event]:
+        self._engine = None
+        self._enter(Phase.DONE)
+        return [Event(EventKind.SESSION_COMPLETED, t_s), *self._session_cue("done", t_s)]
+
+    # ------------------------------------------------------ engine events to cues
+    def _translate(self, raw: list[Event], t_s: float, *, speak_progress: bool) -> list[Event]:
+        """Engine events as they are, plus the cues they call for."""
+        events: list[Event] = []
+        for event in raw:
+            events.append(event)
+            if event.kind is EventKind.FAULT_RAISED and not self._lost:
+                events += self._fault_cue(str(event.data.get("key", "")), t_s)
+        if speak_progress:
+            events += self._progress_cues(raw, t_s)
+        return events
+
+    def _progress_cues(self, raw: list[Event], t_s: float) -> list[Event]:
+        spec = self.current
+        assert spec is not None
+        events: list[Event] = []
+        target = spec.dose.reps
+        for event in raw:
+            if self._phase is not Phase.ACTIVE:
+                break
+            kind = event.kind
+            if kind is EventKind.HOLD_STARTED:
+                events += self._exercise_cue(
+                    "hold_start",
+                    t_s,
+                    seconds=_whole(spec.dose.hold_s),
+                    index=event.data.get("index", self._done_count + 1),
+                    target=target,
+                )
+            elif kind is EventKind.HOLD_PROGRESS:
+                events += self._countdown(event, t_s)
+            elif kind is EventKind.HOLD_COMPLETED:
+                self._set_holds += 1
+                if spec.kind is ExerciseKind.CHILDS_POSE:
+                    self._done_count += 1
+                events += self._exercise_cue(
+                    "hold_done", t_s, count=self._done_count, target=target
+                )
+                if spec.kind is ExerciseKind.CHILDS_POSE and self._done_count >= target:
+                    events += self._finish_set(t_s)
+            elif kind is EventKind.REP_COUNTED:
+                if not bool(event.data.get("met_hold", True)):
+                    continue  # counted by the engine, but short of the prescribed hold
+                self._done_count += 1
+                key = "rep_counted"
+                if self._done_count == target - 1 and "last_rep" in spec.cues:
+                    key = "last_rep"
+                events += self._exercise_cue(key, t_s, count=self._done_count, target=target)
+                if self._done_count >= target:
+                    events += self._finish_set(t_s)
+        return events
+
+    def _countdown(self, event: Event, t_s: float) -> list[Event]:
+        spec = self.current
+        assert spec is not None
+        every = self._routine.cues.countdown_every_s
+        remaining = round(float(event.data.get("remaining_s", math.nan)))
+        hold_s = spec.dose.hold_s
+        if not (remaining > 0) or (hold_s is not None and remaining >= hold_s):
+            return []
+        steps = remaining / every
+        if abs(steps - round(steps)) > 1e-6:
+            return []
+        return self._exercise_cue("hold_countdown", t_s, remaining=remaining)
+
+    def _fault_cue(self, key: str, t_s: float) -> list[Event]:
+        spec = self.current
+        if spec is not None and key in spec.cues:
+            return self._cue(key, spec.cues[key], t_s, Priority.FORM)
+        fallback = CAMERA_FAULT_CUES.get(key)
+        if fallback is not None and fallback in self._routine.session_cues:
+            return self._cue(key, self._routine.session_cues[fallback], t_s, Priority.FORM)
+        return []
+
+    def _track_lost(self, features: Features, t_s: float, dt: float) -> list[Event]:
+        if features.present:
+            self._absent_s = 0.0
+            self._lost = False
+            return []
+        self._absent_s += dt
+        if self._lost or self._absent_s < self._config.lost_after_s:
+            return []
+        self._lost = True
+        return self._session_cue("pose_lost", t_s)
+
+    def _pace_breath(self, state: PoseState | None, t_s: float, dt: float) -> list[Event]:
+        """Cat-cow: the next breath when the cued pose is reached, or when it is time anyway."""
+        self._breath_since_s += dt
+        cfg = self._config
+        expected = self._breath_next
+        reached = state is expected
+        if (reached and self._breath_since_s >= cfg.breath_min_s) or (
+            self._breath_since_s >= cfg.breath_max_s
+        ):
+            towards = PoseState.CAT if expected is PoseState.COW else PoseState.COW
+            return self._breath_cue(towards, t_s)
+        return []
+
+    def _breath_cue(self, towards: PoseState, t_s: float) -> list[Event]:
+        self._breath_next = towards
+        self._breath_since_s = 0.0
+        # Breathing in arches the back into cow; breathing out rounds it into cat.
+        key = "breathe_in" if towards is PoseState.COW else "breathe_out"
+        return self._exercise_cue(key, t_s)
+
+    # -------------------------------------------------------------------- cues
+    def _exercise_name(self) -> str | None:
+        spec = self.current
+        return spec.kind.value if spec is not None and self._phase is not Phase.SETUP else None
+
+    def _placeholders(self, extra: Mapping[str, Any]) -> dict[str, Any]:
+        spec = self.current
+        values: dict[str, Any] = {
+            "total": len(self._routine.exercises),
+            "index": self._index + 1,
+            "set": self._set,
+        }
+        if spec is not None:
+            values.update(
+                title=spec.title,
+                sets=spec.dose.sets,
+                target=spec.dose.reps,
+                seconds=_whole(spec.dose.hold_s),
+            )
+        values.update(extra)
+        return values
+
+    def _exercise_cue(self, key: str, t_s: float, **values: Any) -> list[Event]:
+        spec = self.current
+        if spec is None or key not in spec.cues:
+            return []
+        return self._cue(key, spec.cues[key], t_s, **values)
+
+    def _session_cue(self, key: str, t_s: float, **values: Any) -> list[Event]:
+        text = self._routine.session_cues.get(key)
+        if text is None:
+            return []
+        return self._cue(key, text, t_s, **values)
+
+    def _cue(
+        self, key: str, text: str, t_s: float, priority: Priority | None = None, **values: Any
+    ) -> list[Event]:
+        said = fill(text, self._placeholders(values))
+        level = priority if priority is not None else CUE_PRIORITIES.get(key, Priority.FORM)
+        self._cue_text = said
+        self._cue_t = t_s
+        self._last_cue_key = key
+        self._talk_until = max(t_s, self._talk_until) + self.speech_s(said)
+        return [
+            Event(
+                EventKind.CUE,
+                t_s,
+                self._exercise_name(),
+                {"key": key, "text": said, "priority": int(level)},
+            )
+        ]
+
+
+def _whole(seconds: float | None) -> int | str:
+    return "" if seconds is None else round(seconds)
+
+
+__all__ = [
+    "CAMERA_FAULT_CUES",
+    "CUE_PRIORITIES",
+    "START_STATES",
+    "OverlayView",
+    "Phase",
+    "SessionConfig",
+    "SessionController",
+    "default_engine",
+    "fill",
+]

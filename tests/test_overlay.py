@@ -1,0 +1,212 @@
+"""The session overlay: drawn on a copy, shows what the session decided; the window."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from session_helpers import features
+
+from coach.adapters import overlay
+from coach.adapters.overlay import (
+    BAND_COLOR,
+    CUE_COLOR,
+    PAUSED_COLOR,
+    OverlayWindow,
+    display_available,
+    render,
+)
+from coach.core.exercises.base import Gauge
+from coach.core.session import OverlayView, Phase
+
+SIZE = (480, 640)
+
+
+def view(**changes: object) -> OverlayView:
+    base: dict[str, object] = {
+        "phase": Phase.ACTIVE,
+        "title": "Child's pose",
+        "gauge": None,
+        "timer_text": None,
+        "count_text": None,
+        "cue_text": None,
+        "progress": "exercise 1 of 3",
+        "paused": False,
+        "lost": False,
+    }
+    base.update(changes)
+    return OverlayView(**base)  # type: ignore[arg-type]
+
+
+def frame(value: int = 90) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return np.clip(rng.normal(value, 10, (*SIZE, 3)), 0, 255).astype(np.uint8)
+
+
+def colour_pixels(image: np.ndarray, colour: tuple[int, int, int], tol: int = 30) -> int:
+    diff = np.abs(image.astype(np.int32) - np.array(colour, dtype=np.int32)).max(axis=2)
+    return int((diff <= tol).sum())
+
+
+def test_render_draws_on_a_copy() -> None:
+    image = frame()
+    before = image.copy()
+    pose = features(0.0).pose
+    out = render(image, pose, view(cue_text="Hold here.", timer_text="12 s", count_text="1 / 3"))
+    assert np.array_equal(image, before)
+    assert out is not image and out.shape == image.shape and out.dtype == image.dtype
+    assert not np.array_equal(out, image)
+
+
+@pytest.mark.parametrize(
+    ("changes", "colour", "region"),
+    [
+        ({"cue_text": "Sit your hips back toward your heels."}, CUE_COLOR, "bottom"),
+        ({"paused": True}, PAUSED_COLOR, "centre"),
+        ({"gauge": Gauge("hip angle", 50.0, 40.0, 70.0, "deg")}, BAND_COLOR, "bottom"),
+    ],
+)
+def test_render_shows_what_the_view_holds(
+    changes: dict[str, object], colour: tuple[int, int, int], region: str
+) -> None:
+    plain = render(frame(), None, view())
+    shown = render(frame(), None, view(**changes))
+    rows = (
+        slice(SIZE[0] * 2 // 3, SIZE[0])
+        if region == "bottom"
+        else slice(SIZE[0] // 3, SIZE[0] * 2 // 3)
+    )
+    assert colour_pixels(shown[rows], colour) > 200
+    assert colour_pixels(plain[rows], colour) < 20
+
+
+def test_timer_and_count_are_drawn_top_right() -> None:
+    corner = (slice(0, SIZE[0] // 6), slice(SIZE[1] * 2 // 3, SIZE[1]))
+    plain = render(frame(), None, view())
+    timed = render(frame(), None, view(timer_text="25 s", count_text="2 / 3"))
+    white = (255, 255, 255)
+    assert colour_pixels(timed[corner], white, 40) > 100
+    assert colour_pixels(plain[corner], white, 40) == 0
+
+
+@pytest.mark.parametrize("shape", [(360, 202), (1080, 1920), (120, 160)])
+def test_render_fits_any_frame_size(shape: tuple[int, int]) -> None:
+    image = np.zeros((*shape, 3), np.uint8)
+    long_cue = " ".join(["Breathe in, arch your back and lift your head."] * 4)
+    out = render(
+        image,
+        None,
+        view(
+            cue_text=long_cue,
+            timer_text="30 s",
+            count_text="10 / 10",
+            gauge=Gauge("back curve", float("nan"), -0.1, 0.1, "torso"),
+            lost=True,
+        ),
+    )
+    assert out.shape == image.shape
+
+
+def test_no_display_without_display_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    started = time.monotonic()
+    assert display_available() is False
+    assert time.monotonic() - started < 1.0  # decided without starting anything
+
+
+def test_a_display_that_does_not_answer_is_not_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":987")  # nothing listens there
+    monkeypatch.setattr(overlay, "_display_cache", {})
+    assert display_available() is False  # the probe failed in a child, this process lives on
+
+
+@pytest.fixture
+def xvfb() -> Iterator[str]:
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt install xvfb)")
+    display = f":{90 + os.getpid() % 50}"
+    proc = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        socket = Path(f"/tmp/.X11-unix/X{display[1:]}")
+        deadline = time.monotonic() + 10.0
+        while not socket.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not socket.exists():
+            pytest.skip("Xvfb did not start")
+        yield display
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+WINDOW_SCRIPT = """
+import sys, time
+import numpy as np
+from coach.adapters.overlay import OverlayWindow, render, CUE_COLOR
+from coach.core.session import OverlayView, Phase
+image = np.full((480, 640, 3), 90, np.uint8)
+view = OverlayView(phase=Phase.ACTIVE, title="Child's pose", gauge=None, timer_text="12 s",
+                   count_text="1 / 3", cue_text="Hold here, and breathe slowly.",
+                   progress="exercise 1 of 3", paused=False, lost=False)
+window = OverlayWindow("coach")
+keys = set()
+for _ in range(40):
+    keys.add(window.show(render(image, None, view)))
+    time.sleep(0.02)
+from PIL import ImageGrab
+shot = np.asarray(ImageGrab.grab(xdisplay=sys.argv[1]).convert("RGB"))[:, :, ::-1]
+np.save(sys.argv[2], shot)
+window.close()
+window.close()
+print(sorted(keys))
+"""
+
+
+def test_window_shows_the_overlay_under_xvfb(xvfb: str, tmp_path: Path) -> None:
+    env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb"}
+    env.pop("WAYLAND_DISPLAY", None)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from coach.adapters.overlay import display_available as d;print(d())",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert probe.stdout.strip() == "True"
+    shot_file = tmp_path / "shot.npy"
+    run = subprocess.run(
+        [sys.executable, "-c", WINDOW_SCRIPT, xvfb, str(shot_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().endswith("[-1]")  # no key pressed
+    shot = np.load(shot_file)
+    assert shot.std() > 5  # not a blank screen
+    assert colour_pixels(shot, CUE_COLOR) > 200  # the cue is on screen
+
+
+def test_window_class_is_exported() -> None:
+    assert OverlayWindow.CLOSED == -2

@@ -1,0 +1,183 @@
+"""The HTML report of a session: self-contained, with plots, doses, faults and pain."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from records_helpers import bundled_routine, record, routine_variant
+
+from coach.adapters.report_html import render_report, write_report
+from coach.adapters.storage import load_session
+from coach.core.record import exercise_plot
+from coach.core.routine import Routine
+
+REMOTE = re.compile(r"""(?:src|href|url)\s*[=(]\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def routine() -> Routine:
+    return bundled_routine()
+
+
+@pytest.fixture(scope="module")
+def complete_html(routine: Routine, tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = record(routine, tmp_path_factory.mktemp("complete"))
+    return write_report(load_session(folder)).read_text(encoding="utf-8")
+
+
+def test_the_report_is_self_contained(complete_html: str) -> None:
+    assert complete_html.startswith("<!DOCTYPE html>")
+    assert not REMOTE.search(complete_html)
+    assert "<script" not in complete_html.lower()
+    assert "<link" not in complete_html.lower()
+
+
+def test_the_report_has_a_plot_per_exercise(routine: Routine, complete_html: str) -> None:
+    plots = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', complete_html)
+    assert len(plots) == len(routine.exercises)
+    assert all(len(p) > 5000 for p in plots)
+
+
+def test_the_report_shows_doses_faults_pain_and_safety(
+    routine: Routine, complete_html: str
+) -> None:
+    assert "Completed" in complete_html and "INCOMPLETE" not in complete_html
+    assert "3 holds of 30 s" in complete_html  # prescribed
+    assert "2 of 3 holds" in complete_html  # achieved: the last hold was short
+    assert "5 of 5 cycles" in complete_html
+    assert "4 of 5 lifts" in complete_html
+    assert "fault_a" in complete_html
+    assert "before <strong>6</strong>/10" in complete_html
+    assert "after <strong>3</strong>/10" in complete_html
+    assert "bladder or bowel" in complete_html  # the safety questions, in words
+    for spec in routine.exercises:
+        assert spec.title.replace("'", "&#x27;") in complete_html
+
+
+def test_a_cut_off_session_gives_a_report_marked_incomplete(
+    routine: Routine, tmp_path: Path
+) -> None:
+    folder = record(routine, tmp_path, stop_after_s=45.0)
+    path = write_report(load_session(folder), tmp_path / "out" / "r.html")
+    html = path.read_text(encoding="utf-8")
+    assert "INCOMPLETE" in html
+    assert "cut off" in html
+    assert "not rated" in html  # no pain after
+    assert "No frames were recorded for this exercise" in html  # cat-cow and hip lifts never ran
+    assert html.count("data:image/png;base64,") == 1
+
+
+def test_the_report_compares_against_the_assigned_routine(tmp_path: Path) -> None:
+    patient = routine_variant(
+        ('title = "Back spasm relief"', 'title = "Anna <acute> & \\"gentle\\""'),
+        ("hold_s = 30", "hold_s = 20"),
+    )
+    html = render_report(load_session(record(patient, tmp_path)))
+    assert "3 holds of 20 s" in html
+    assert "Anna &lt;acute&gt; &amp; &quot;gentle&quot;" in html
+    assert "<acute>" not in html
+
+
+def test_plot_data_uses_the_key_signal_and_band(routine: Routine, tmp_path: Path) -> None:
+    data = load_session(record(routine, tmp_path))
+    plots = [exercise_plot(data, i) for i in range(len(routine.exercises))]
+    assert [p.label for p in plots if p] == ["hip angle", "back curve", "hip lift above rest"]
+    childs_pose = plots[0]
+    assert childs_pose is not None
+    assert len(childs_pose.holds) == 3 and childs_pose.faults[0][0] == "fault_a"
+    assert all(p is not None and p.band != (None, None) for p in plots)
+
+
+def test_matplotlib_is_loaded_only_when_drawing() -> None:
+    import subprocess
+
+    code = (
+        "import sys, coach.adapters.report_html, coach.app.commands.report; "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_report_command(routine: Routine, tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from coach.app.cli import main
+
+    folder = record(routine, tmp_path, stop_after_s=30.0)
+    monkeypatch.setattr(sys, "argv", ["coach", "report", str(folder)])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code in (0, None)
+    assert (folder / "report.html").is_file()
+    assert "INCOMPLETE" in capsys.readouterr().out
+
+    monkeypatch.setattr(sys, "argv", ["coach", "report", str(tmp_path)])
+    with pytest.raises(SystemExit) as refused:
+        main()
+    assert refused.value.code == 2
+    assert "folder of sessions" in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.realdata
+@pytest.mark.realmodel
+def test_a_real_video_is_recorded_as_the_engine_saw_it(
+    routine: Routine, real_videos: Path, tmp_path: Path
+) -> None:
+    """Hip lifts on a real video, through the real model: the record holds what the engine saw."""
+    from records_helpers import SAFE_ANSWERS, STARTED_AT
+
+    from coach.adapters.frames import VideoFileSource
+    from coach.adapters.pose_model import open_estimator
+    from coach.adapters.storage import SessionRecorder
+    from coach.core.events import Event, EventKind
+    from coach.core.exercises import make_engine
+    from coach.core.features import FeatureExtractor
+    from coach.core.record import summarize
+    from coach.core.states import ExerciseKind
+
+    index, spec = next(
+        (i, s) for i, s in enumerate(routine.exercises) if s.kind is ExerciseKind.HIP_LIFT
+    )
+    engine = make_engine(
+        spec.kind, spec.thresholds, hold_s=spec.dose.hold_s, classifier=routine.classifier
+    )
+    extractor = FeatureExtractor(routine.camera)
+    source = VideoFileSource(real_videos / "v06_bridge_tj.mp4")
+    events: list[Event] = [Event(EventKind.EXERCISE_STARTED, 0.0, "hip_lift", {"index": index})]
+    frames = 0
+    with SessionRecorder(tmp_path, started_at=STARTED_AT) as recorder, open_estimator() as model:
+        recorder.start(routine=routine, source=str(source.path), started_at=STARTED_AT)
+        recorder.safety(SAFE_ANSWERS, 4)
+        recorder.event(events[0])
+        try:
+            for frame in source:
+                features = extractor.update(model.estimate(frame.image, frame.t_s))
+                new = engine.update(features, frame.t_s)
+                state = engine.state
+                recorder.frame(
+                    frame.t_s, "hip_lift", state.value if state else None, features.values
+                )
+                for event in new:
+                    recorder.event(event)
+                events += new
+                frames += 1
+        finally:
+            source.close()
+        recorder.finish(summarize(routine, events, complete=False))
+
+    data = load_session(recorder.folder)
+    assert len(data.frames) == frames > 300
+    assert len(data.events) == len(events)
+    achieved = data.summary["exercises"][index]["achieved"]
+    assert achieved["reps_counted"] == engine.reps
+    ended = [h for h in achieved["holds"] if not h.get("unfinished")]
+    assert [round(h["seconds"], 1) for h in ended] == [round(h.seconds, 1) for h in engine.holds]
+    plot = exercise_plot(data, index)
+    assert plot is not None and plot.band != (None, None)
+    assert np.isfinite(plot.values).sum() > frames // 2
+    html = render_report(data)
+    assert html.count("data:image/png;base64,") == 1  # only hip lifts ran
+    assert f"{achieved['reps_toward_dose']} of {spec.dose.reps} lifts" in html

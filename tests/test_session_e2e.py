@@ -1,0 +1,258 @@
+"""Whole sessions through the real ``coach run``: real model, real videos, real voice to WAV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import pytest
+
+from coach.adapters.routine_store import bundled_dir
+from coach.core.routine import parse_routine
+from coach.core.safety import RED_FLAG_KEYS
+
+pytestmark = [pytest.mark.realdata, pytest.mark.realmodel]
+
+# Smaller doses than the bundled routine, so a 33 s clip reaches the end of a hold.
+TEST_DOSES = {
+    "childs_pose": {"hold_s": 5, "reps": 1, "reps_max": 1, "rest_s": 2},
+    "cat_cow": {"reps": 2, "reps_max": 2, "rest_s": 2},
+    "hip_lift": {"hold_s": 5, "reps": 2, "reps_max": 2, "rest_s": 0},
+}
+REQUIRED_FILES = ("session.json", "routine.toml", "safety.json", "events.jsonl", "summary.json")
+
+
+def make_routine(folder: Path) -> Path:
+    """The bundled routine with the doses above, written to ``folder``."""
+    text = (bundled_dir() / "back-spasm-relief.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "back-spasm-relief"', 'name = "back-spasm-relief-test"', 1)
+    # A short welcome leaves more of the clip for the exercise (the intros stay as bundled).
+    text, n = re.subn(r"^welcome = [^\n]*$", 'welcome = "Hello."', text, flags=re.M)
+    assert n == 1
+    head, *blocks = text.split("[[exercises]]")
+    out = [head]
+    for block in blocks:
+        kind = re.search(r'^kind = "(\w+)"', block, re.MULTILINE)
+        assert kind is not None
+        for key, value in TEST_DOSES[kind.group(1)].items():
+            block, n = re.subn(rf"^{key} = [^\n]*$", f"{key} = {value}", block, flags=re.M)
+            assert n == 1, (kind.group(1), key)
+        out.append(block)
+    path = folder / "test-routine.toml"
+    path.write_text("[[exercises]]".join(out), encoding="utf-8")
+    parse_routine(path.read_text(encoding="utf-8"), str(path))  # valid, or fail here
+    return path
+
+
+def coach_run(*args: str, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("coach")
+    command = [exe] if exe else [sys.executable, "-m", "coach.app.cli"]
+    env = {**os.environ}
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    return subprocess.run(
+        [*command, "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def session_folder(out: Path) -> Path:
+    folders = [p for p in out.iterdir() if p.is_dir()]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def read_events(folder: Path) -> list[dict[str, object]]:
+    lines = (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def wav_seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as wav:
+        return wav.getnframes() / float(wav.getframerate())
+
+
+def assert_in_order(seen: list[str], expected: list[str]) -> None:
+    """Every expected item appears in ``seen``, in this order (others may come between)."""
+    position = 0
+    for item in expected:
+        try:
+            position = seen.index(item, position) + 1
+        except ValueError:
+            pytest.fail(f"{item!r} missing after position {position} in {seen}")
+
+
+def assert_voice(voice: Path, spoken: list[dict[str, object]]) -> None:
+    """One WAV per spoken cue, in order, each of a length that fits its words."""
+    wavs = sorted(voice.glob("*.wav"))
+    assert len(wavs) == len(spoken)
+    for wav, cue in zip(wavs, spoken, strict=True):
+        words = len(str(cue["text"]).split())
+        seconds = wav_seconds(wav)
+        assert 0.1 * words <= seconds <= 1.0 * words + 1.0, (wav.name, cue["text"], seconds)
+
+
+def test_a_session_on_a_real_childs_pose_video(real_videos: Path, tmp_path: Path) -> None:
+    video = real_videos / "v03_child_tj.mp4"
+    routine = make_routine(tmp_path)
+    out, voice = tmp_path / "records", tmp_path / "voice"
+    result = coach_run(
+        "--routine",
+        str(routine),
+        "--source",
+        str(video),
+        "--headless",
+        "--no-realtime",
+        "--answers",
+        "no",
+        "--pain-before",
+        "4",
+        "--pain-after",
+        "3",
+        "--voice-to",
+        str(voice),
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    folder = session_folder(out)
+    for name in (*REQUIRED_FILES, "frames.csv"):
+        assert (folder / name).is_file(), name
+        assert (folder / name).stat().st_mode & 0o077 == 0, name  # the user's alone
+
+    events = read_events(folder)
+    kinds = [str(e["kind"]) for e in events]
+    assert_in_order(
+        kinds,
+        [
+            "session_started",
+            "pain_rated",
+            "setup_done",
+            "exercise_started",
+            "in_position",
+            "hold_started",
+            "hold_completed",
+            "exercise_completed",
+            "rest_started",
+            "exercise_started",
+            "session_stopped",
+            "pain_rated",
+        ],
+    )
+    started = [e for e in events if e["kind"] == "exercise_started"]
+    assert [e["exercise"] for e in started][:2] == ["childs_pose", "cat_cow"]
+    completed = next(e for e in events if e["kind"] == "hold_completed")
+    assert completed["exercise"] == "childs_pose" and float(completed["seconds"]) >= 5.0
+    # The annotated stay in child's pose is 3.8-29.1 s: the hold lies inside it.
+    hold_start = next(e for e in events if e["kind"] == "hold_started")
+    assert float(hold_start["t_s"]) >= 3.8 and float(completed["t_s"]) <= 29.5
+    stopped = next(e for e in events if e["kind"] == "session_stopped")
+    assert stopped["reason"] == "source_ended"
+    pains = [(e["when"], e["score"]) for e in events if e["kind"] == "pain_rated"]
+    assert pains == [("before", 4), ("after", 3)]
+
+    with (folder / "frames.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 980  # every frame of the clip, one row each
+    assert {"t_s", "exercise", "state", "hip"} <= set(rows[0])
+    assert any(r["state"] == "childs_pose" for r in rows)
+
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["completed"] is False and summary["stopped"] == "source_ended"
+    assert summary["pain"] == {"before": 4, "after": 3, "change": -1}
+    child = summary["exercises"][0]
+    assert child["kind"] == "childs_pose" and child["achieved"]["holds_completed"] == 1
+    assert child["completed"] is True
+
+    spoken = summary["spoken"]
+    keys = [c["key"] for c in spoken]
+    assert_in_order(
+        keys,
+        [
+            "welcome",
+            "setup_ok",
+            "intro",
+            "get_into_position",
+            "in_position",
+            "hold_start",
+            "hold_done",
+            "relax",
+            "rest",
+            "intro",
+            "stopped",
+        ],
+    )
+    assert_voice(voice, spoken)
+    safety = json.loads((folder / "safety.json").read_text(encoding="utf-8"))
+    assert safety["answers"] == dict.fromkeys(RED_FLAG_KEYS, False)
+    assert safety["pain_before"] == 4 and safety["pain_after"] == 3
+
+
+def test_a_red_flag_stops_before_any_exercise(real_videos: Path, tmp_path: Path) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text(
+        json.dumps(dict.fromkeys(RED_FLAG_KEYS, False) | {"bladder_bowel": True}),
+        encoding="utf-8",
+    )
+    out, voice = tmp_path / "records", tmp_path / "voice"
+    result = coach_run(
+        "--source",
+        str(real_videos / "v03_child_tj.mp4"),
+        "--headless",
+        "--answers",
+        str(answers),
+        "--voice-to",
+        str(voice),
+        "--out",
+        str(out),
+        timeout=120.0,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "urgently" in result.stdout
+    folder = session_folder(out)
+    for name in REQUIRED_FILES:
+        assert (folder / name).is_file(), name
+    assert not (folder / "frames.csv").exists()  # the camera was never opened
+    events = read_events(folder)
+    assert [e["kind"] for e in events] == [
+        "session_started",
+        "safety_stop",
+        "cue",
+        "session_stopped",
+    ]
+    assert events[1]["flags"] == ["bladder_bowel"] and events[3]["reason"] == "safety"
+    assert events[2]["key"] == "safety_stop_urgent"
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["safety"] == {"stop": True, "flags": ["bladder_bowel"]}
+    assert not any(item["started"] for item in summary["exercises"])
+    assert_voice(voice, summary["spoken"])
+    assert len(summary["spoken"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ("night_pain=no", "not answered"),
+        ("headache=no", "unknown question"),
+        ("night_pain=maybe", "not yes or no"),
+    ],
+)
+def test_incomplete_answers_without_a_terminal_are_refused(
+    tmp_path: Path, answers: str, message: str
+) -> None:
+    result = coach_run("--headless", "--answers", answers, "--out", str(tmp_path), timeout=60.0)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing recorded, nothing started

@@ -1,0 +1,235 @@
+"""The frame loop with doubles: keys, speech that is never waited for, every way a session ends."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from rich.console import Console
+from session_helpers import Scripts, routine, spec, timeline
+
+from coach.adapters.frames import Frame
+from coach.adapters.speech import RecordingSpeaker
+from coach.app.session_loop import LivePlayback, SessionLoop, SpeechGate
+from coach.core.cues import Cue, Priority
+from coach.core.events import EventKind
+from coach.core.landmarks import NUM_LANDMARKS
+from coach.core.pose import Pose
+from coach.core.session import SessionController
+from coach.core.states import ExerciseKind, PoseState
+from coach.errors import CameraStalledError
+
+SIZE = (64, 48)
+FPS = 10.0
+
+
+class SideEstimator:
+    """A person seen whole, from the side, in every frame; fails on the frames asked."""
+
+    def __init__(self, fail_at: frozenset[int] = frozenset()) -> None:
+        self.calls = 0
+        self.fail_at = fail_at
+
+    def estimate(self, image: np.ndarray, t_s: float) -> Pose:
+        self.calls += 1
+        if self.calls in self.fail_at:
+            raise RuntimeError("native failure")
+        norm = np.zeros((NUM_LANDMARKS, 5))
+        norm[:, 0] = np.linspace(0.2, 0.8, NUM_LANDMARKS)
+        norm[:, 1] = 0.5
+        norm[:, 3:] = 1.0
+        return Pose.from_normalized(t_s, norm, np.zeros((NUM_LANDMARKS, 3)), SIZE)
+
+    def close(self) -> None:
+        pass
+
+
+class Frames:
+    """Frames at FPS for ``seconds``; then raises ``error`` if given."""
+
+    def __init__(self, seconds: float, error: BaseException | None = None) -> None:
+        self.seconds = seconds
+        self.error = error
+
+    def __iter__(self) -> Iterator[Frame]:
+        image = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+        for i in range(round(self.seconds * FPS) + 1):
+            yield Frame(image, i / FPS)
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        pass
+
+
+class KeyWindow:
+    """Returns scripted keys by frame number, as OverlayWindow.show does."""
+
+    CLOSED = -2
+
+    def __init__(self, keys: dict[int, int]) -> None:
+        self.keys = keys
+        self.shown = 0
+
+    def show(self, image: np.ndarray) -> int:
+        self.shown += 1
+        return self.keys.get(self.shown, -1)
+
+    def close(self) -> None:
+        pass
+
+
+class BusySpeaker(RecordingSpeaker):
+    """Busy for a while after each utterance, like a real voice."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.until = 0.0
+
+    def say(self, text: str, *, urgent: bool = False) -> None:
+        super().say(text)
+        self.until = time.monotonic() + self.seconds
+
+    @property
+    def busy(self) -> bool:
+        return time.monotonic() < self.until
+
+
+def make_loop(
+    *,
+    window: Any = None,
+    estimator: Any = None,
+    speaker: Any = None,
+    live: bool = False,
+    hold_s: float = 2.0,
+) -> SessionLoop:
+    scripts = Scripts({ExerciseKind.CHILDS_POSE: timeline((0.0, PoseState.CHILDS_POSE))})
+    the_routine = routine(spec(ExerciseKind.CHILDS_POSE, hold_s=hold_s))
+    speaker = speaker or RecordingSpeaker()
+    return SessionLoop(
+        routine=the_routine,
+        controller=SessionController(the_routine, engine_factory=scripts),
+        estimator=estimator or SideEstimator(),
+        speaker=speaker,
+        recorder=None,
+        window=window,
+        video_writer=None,
+        console=Console(quiet=True),
+        live=live,
+        use_speaker=live,
+    )
+
+
+def kinds(loop: SessionLoop) -> list[str]:
+    return [e.kind.value for e in loop.events]
+
+
+def test_a_session_runs_to_its_end_and_says_its_cues() -> None:
+    loop = make_loop()
+    assert loop.run(Frames(20.0)) is None
+    loop.drain()
+    assert "session_completed" in kinds(loop)
+    said = [c["key"] for c in loop.spoken]
+    assert said[0] == "welcome" and said[-1] == "done"
+    assert {"setup_ok", "intro", "hold_start", "hold_done"} <= set(said)
+    assert loop.speaker.spoken == [c["text"] for c in loop.spoken]
+    assert loop.stats.frames > 0
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (None, "source_ended"),
+        (KeyboardInterrupt(), "interrupted"),
+        (CameraStalledError("camera 0 stopped"), "camera_stalled"),
+    ],
+)
+def test_every_early_end_stops_the_session_safely(error: BaseException | None, reason: str) -> None:
+    loop = make_loop(hold_s=30.0)
+    assert loop.run(Frames(3.0, error)) == reason
+    assert loop.controller.done
+    stopped = [e for e in loop.events if e.kind is EventKind.SESSION_STOPPED]
+    assert [e["reason"] for e in stopped] == [reason]
+    loop.drain()
+    assert loop.spoken[-1]["key"] == "stopped"  # the last words are said
+
+
+def test_keys_pause_resume_skip_and_stop() -> None:
+    the_keys = {30: ord(" "), 40: ord(" "), 50: ord("s")}
+    loop = make_loop(window=KeyWindow(the_keys), hold_s=30.0)
+    assert loop.run(Frames(10.0)) is None
+    assert_order = ["paused", "resumed", "exercise_skipped", "session_completed"]
+    seen = [k for k in kinds(loop) if k in assert_order]
+    assert seen == assert_order
+
+
+@pytest.mark.parametrize("key", [ord("q"), 27, KeyWindow.CLOSED])
+def test_stop_keys_and_closing_the_window_stop(key: int) -> None:
+    loop = make_loop(window=KeyWindow({15: key}), hold_s=30.0)
+    assert loop.run(Frames(10.0)) is None
+    stopped = [e for e in loop.events if e.kind is EventKind.SESSION_STOPPED]
+    assert stopped[0]["reason"] == ("window_closed" if key == KeyWindow.CLOSED else "user")
+    assert loop.stats.frames == 15
+
+
+def test_a_bad_frame_does_not_end_the_session() -> None:
+    loop = make_loop(estimator=SideEstimator(fail_at=frozenset({5, 6})))
+    assert loop.run(Frames(20.0)) is None
+    assert "session_completed" in kinds(loop)
+
+
+def test_offline_speech_time_is_estimated_on_the_frame_clock() -> None:
+    speaker = RecordingSpeaker()
+    gate = SpeechGate(speaker, use_speaker=False, speech_s=lambda text: len(text.split()) / 2.0)
+    gate.say(Cue("a", "one two three four", Priority.INFO, 1.0), 1.0)
+    assert gate.busy(2.9) and not gate.busy(3.4)
+    assert speaker.spoken == ["one two three four"]
+
+
+def test_the_loop_never_waits_for_a_busy_speaker() -> None:
+    speaker = BusySpeaker(seconds=0.5)
+    loop = make_loop(speaker=speaker, live=True)
+    started = time.monotonic()
+    loop.run(Frames(20.0))
+    assert time.monotonic() - started < 2.0  # 200 frames, never blocked by speech
+    # While the voice was busy, cues waited or were dropped as stale: never queued up.
+    assert len(speaker.spoken) <= 3
+
+
+class SlowSource:
+    """Frames at 100 fps in video time, produced instantly."""
+
+    fps = 100.0
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.closed = False
+
+    def __iter__(self) -> Iterator[Frame]:
+        image = np.zeros((4, 4, 3), np.uint8)
+        for i in range(self.n):
+            yield Frame(image, i / self.fps)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_live_playback_keeps_time_and_drops_what_a_slow_reader_misses() -> None:
+    source = SlowSource(50)  # half a second of video
+    playback = LivePlayback(source)
+    started = time.monotonic()
+    seen = []
+    for frame in playback:
+        seen.append(frame.t_s)
+        time.sleep(0.03)  # a reader slower than the video
+    elapsed = time.monotonic() - started
+    playback.close()
+    assert 0.45 <= elapsed < 1.5
+    assert seen == sorted(seen) and len(set(seen)) == len(seen)
+    assert len(seen) < 50 and playback.dropped > 0
+    assert seen[-1] == pytest.approx(0.49)  # the end is always delivered
+    assert source.closed
