@@ -211,6 +211,7 @@ def main() -> int:
         playback = LivePlayback(Chain(paths, args.seconds))
         next_cue, n = args.cue_every, 0
         wall_start = time.perf_counter()
+        cpu_start = time.process_time()
         for frame in playback:
             if frame.t_s >= next_cue:
                 n += 1
@@ -227,6 +228,7 @@ def main() -> int:
             if controller.done:
                 break
         wall = time.perf_counter() - wall_start
+        cpu = time.process_time() - cpu_start
         playback.close()
         loop.handle(controller.stop(loop.last_t, "benchmark"), loop.last_t)
         loop.drain(timeout_s=5.0)
@@ -258,6 +260,10 @@ def main() -> int:
         f"{playback.dropped} skipped by the live playback, {os.cpu_count()} CPUs"
     )
     print(f"fps          {stats.fps:.1f} (target {TARGET_FPS:.0f}; the video runs at its own rate)")
+    print(
+        f"cpu          {cpu / max(stats.frames, 1) * 1000:.1f} ms of CPU per frame, all threads "
+        f"({cpu / wall * 100:.0f}% of one core; load average {os.getloadavg()[0]:.1f})"
+    )
     print(
         f"pose model   {statistics.median(estimator.ms):.1f} ms median, "
         f"{pct(estimator.ms, 95):.1f} ms p95 per frame"

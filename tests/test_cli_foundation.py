@@ -56,7 +56,7 @@ def test_help_is_fast_and_loads_no_heavy_library():
     assert "EXIT 0" in out.stdout, out.stderr
     assert "HEAVY []" in out.stdout
     assert "doctor" in out.stdout and "pose" in out.stdout
-    assert elapsed < 4.0  # importing OpenCV and MediaPipe alone takes longer
+    assert elapsed < 4.0  # generous for a busy machine; the module check above is strict
 
 
 def run_doctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -181,3 +181,28 @@ def test_a_real_video_is_recorded_as_the_engine_saw_it(
     html = render_report(data)
     assert html.count("data:image/png;base64,") == 1  # only hip lifts ran
     assert f"{achieved['reps_toward_dose']} of {spec.dose.reps} lifts" in html
+
+
+def test_a_safety_stop_is_reported(routine: Routine, tmp_path: Path) -> None:
+    from records_helpers import SAFE_ANSWERS, STARTED_AT
+
+    from coach.adapters.storage import SessionRecorder
+    from coach.core.events import Event, EventKind
+    from coach.core.record import summarize
+
+    events = [
+        Event(EventKind.SAFETY_STOP, 0.0, None, {"flags": ["night_pain"]}),
+        Event(EventKind.SESSION_STOPPED, 0.0, None, {"reason": "safety"}),
+    ]
+    with SessionRecorder(tmp_path, started_at=STARTED_AT) as recorder:
+        recorder.start(routine=routine, source="none", started_at=STARTED_AT)
+        recorder.safety({**SAFE_ANSWERS, "night_pain": True}, None, result="stop")
+        for event in events:
+            recorder.event(event)
+        recorder.finish(summarize(routine, events, complete=False))
+    html = render_report(load_session(recorder.folder))
+    assert "INCOMPLETE" in html
+    assert "a safety question was answered yes" in html
+    assert "The exercises were not started" in html
+    assert html.count("keep you up at night") == 2  # in the answers and in the stop notice
+    assert '<span class="yes">yes</span>' in html

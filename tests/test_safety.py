@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
+import pytest
+from rich.console import Console
+
+from coach.app.prompts import AnswersError, ask_pain, ask_safety, parse_answers
 from coach.core.safety import (
     RED_FLAG_KEYS,
     RED_FLAGS,
@@ -13,6 +18,7 @@ from coach.core.safety import (
     red_flag,
     validate_pain,
 )
+from coach.errors import CoachError
 
 TEXTS = SafetyTexts()
 
@@ -97,3 +103,71 @@ def test_pain_accepts_whole_numbers_0_to_10(value: object, expected: int) -> Non
 def test_pain_refuses_anything_else(value: object) -> None:
     with pytest.raises(ValueError, match="pain"):
         validate_pain(value)
+
+
+# ------------------------------------------------------------- asked or given on the command line
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("no", all_clear()),
+        ("NO", all_clear()),
+        ("night_pain=yes", {"night_pain": True}),
+        ("night_pain=y, leg_symptoms=no", {"night_pain": True, "leg_symptoms": False}),
+    ],
+)
+def test_answers_from_the_command_line(spec: str, expected: dict[str, bool]) -> None:
+    assert parse_answers(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (all_clear() | {"fall_or_accident": True}, all_clear() | {"fall_or_accident": True}),
+        ({"answers": {"night_pain": "yes"}}, {"night_pain": True}),  # a saved safety.json
+    ],
+)
+def test_answers_from_a_json_file(
+    tmp_path: Path, content: dict[str, object], expected: dict[str, bool]
+) -> None:
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(content), encoding="utf-8")
+    assert parse_answers(str(path)) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("night_pain", "not key=yes/no"),
+        ("night_pain=perhaps", "not yes or no"),
+        ("backache=no", "unknown question"),
+        ("missing.json", "not found"),
+    ],
+)
+def test_bad_answers_are_refused(spec: str, problem: str) -> None:
+    with pytest.raises(AnswersError, match=problem):
+        parse_answers(spec)
+
+
+def test_unanswered_questions_are_asked() -> None:
+    replies = iter(["maybe", "y"] + ["n"] * (len(RED_FLAG_KEYS) - 2))
+    asked: list[str] = []
+
+    def reply(question: str) -> str:
+        asked.append(question)
+        return next(replies)
+
+    answers = ask_safety(Console(quiet=True), {"night_pain": False}, input_fn=reply)
+    assert set(answers) == set(RED_FLAG_KEYS)
+    assert answers["bladder_bowel"] is True  # "maybe" was asked again
+    assert asked[0] == asked[1] == red_flag("bladder_bowel").question + " [y/n] "
+    assert len(asked) == len(RED_FLAG_KEYS)  # night_pain was given, not asked
+
+
+def test_pain_is_asked_until_it_is_a_number_from_0_to_10() -> None:
+    replies = iter(["eleven", "12", "6"])
+    score = ask_pain(Console(quiet=True), "before", input_fn=lambda q: next(replies))
+    assert score == 6
+    assert ask_pain(Console(quiet=True), "after", input_fn=lambda q: "") is None  # skipped
+    assert ask_pain(Console(quiet=True), "after", 3) == 3
+    with pytest.raises(CoachError, match="pain-after"):
+        ask_pain(Console(quiet=True), "after", 11)

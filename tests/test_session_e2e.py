@@ -7,8 +7,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 
@@ -94,10 +96,10 @@ def assert_in_order(seen: list[str], expected: list[str]) -> None:
             pytest.fail(f"{item!r} missing after position {position} in {seen}")
 
 
-def assert_voice(voice: Path, spoken: list[dict[str, object]]) -> None:
+def assert_voice(voice: Path, spoken: list[dict[str, object]], output: str = "") -> None:
     """One WAV per spoken cue, in order, each of a length that fits its words."""
     wavs = sorted(voice.glob("*.wav"))
-    assert len(wavs) == len(spoken)
+    assert len(wavs) == len(spoken), output[-2000:]
     for wav, cue in zip(wavs, spoken, strict=True):
         words = len(str(cue["text"]).split())
         seconds = wav_seconds(wav)
@@ -184,17 +186,14 @@ def test_a_session_on_a_real_childs_pose_video(real_videos: Path, tmp_path: Path
             "welcome",
             "setup_ok",
             "intro",
-            "get_into_position",
             "in_position",
             "hold_start",
             "hold_done",
-            "relax",
-            "rest",
             "intro",
             "stopped",
         ],
     )
-    assert_voice(voice, spoken)
+    assert_voice(voice, spoken, result.stdout + result.stderr)
     safety = json.loads((folder / "safety.json").read_text(encoding="utf-8"))
     assert safety["answers"] == dict.fromkeys(RED_FLAG_KEYS, False)
     assert safety["pain_before"] == 4 and safety["pain_after"] == 3
@@ -237,7 +236,7 @@ def test_a_red_flag_stops_before_any_exercise(real_videos: Path, tmp_path: Path)
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     assert summary["safety"] == {"stop": True, "flags": ["bladder_bowel"]}
     assert not any(item["started"] for item in summary["exercises"])
-    assert_voice(voice, summary["spoken"])
+    assert_voice(voice, summary["spoken"], result.stdout + result.stderr)
     assert len(summary["spoken"]) == 1
 
 
@@ -256,3 +255,57 @@ def test_incomplete_answers_without_a_terminal_are_refused(
     assert result.returncode == 2
     assert message in result.stderr
     assert list(tmp_path.iterdir()) == []  # nothing recorded, nothing started
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_terminate_mid_session_keeps_the_record(
+    real_videos: Path, tmp_path: Path, signum: int
+) -> None:
+    exe = shutil.which("coach")
+    command = [exe] if exe else [sys.executable, "-m", "coach.app.cli"]
+    out = tmp_path / "records"
+    proc = subprocess.Popen(
+        [
+            *command,
+            "run",
+            "--source",
+            str(real_videos / "v03_child_tj.mp4"),
+            "--headless",
+            "--answers",
+            "no",
+            "--pain-before",
+            "5",
+            "--mute",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        # A child started in the background may inherit "ignore Ctrl-C"; a person's would not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 90.0
+        while time.monotonic() < deadline:
+            frames = list(out.glob("*/frames.csv"))
+            if frames and frames[0].stat().st_size > 2000:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the session did not start")
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stdout[-2000:] + stderr[-2000:]
+    folder = session_folder(out)
+    events = read_events(folder)
+    assert events[-1]["kind"] == "session_stopped" or events[-2]["kind"] == "session_stopped"
+    stopped = next(e for e in events if e["kind"] == "session_stopped")
+    assert stopped["reason"] == "interrupted"
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["completed"] is False and summary["stopped"] == "interrupted"
+    assert summary["pain"]["before"] == 5

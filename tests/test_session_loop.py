@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +16,7 @@ from session_helpers import Scripts, routine, spec, timeline
 
 from coach.adapters.frames import Frame
 from coach.adapters.speech import RecordingSpeaker
-from coach.app.session_loop import LivePlayback, SessionLoop, SpeechGate
+from coach.app.session_loop import LivePlayback, SessionLoop, SpeechGate, TerminalKeys
 from coach.core.cues import Cue, Priority
 from coach.core.events import EventKind
 from coach.core.landmarks import NUM_LANDMARKS
@@ -233,3 +236,61 @@ def test_live_playback_keeps_time_and_drops_what_a_slow_reader_misses() -> None:
     assert len(seen) < 50 and playback.dropped > 0
     assert seen[-1] == pytest.approx(0.49)  # the end is always delivered
     assert source.closed
+
+
+class FakeKeys:
+    """Keys typed in the terminal, by frame number."""
+
+    def __init__(self, keys: dict[int, int]) -> None:
+        self.keys = keys
+        self.calls = 0
+
+    def pressed(self) -> list[int]:
+        self.calls += 1
+        return [self.keys[self.calls]] if self.calls in self.keys else []
+
+
+def test_terminal_keys_work_without_a_window() -> None:
+    loop = make_loop(hold_s=30.0)
+    loop.keys = FakeKeys({20: ord(" "), 25: ord(" "), 30: ord("q")})
+    assert loop.run(Frames(10.0)) is None
+    assert [k for k in kinds(loop) if k in ("paused", "resumed", "session_stopped")] == [
+        "paused",
+        "resumed",
+        "session_stopped",
+    ]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX terminals only")
+def test_terminal_keys_read_single_presses_and_restore_the_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pty
+    import termios
+
+    master, slave = pty.openpty()
+    stdin = os.fdopen(slave, "r")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    before = termios.tcgetattr(slave)
+    keys = TerminalKeys.open()
+    assert keys is not None
+    try:
+        os.write(master, b" s")
+        deadline = time.monotonic() + 2.0
+        got: list[int] = []
+        while len(got) < 2 and time.monotonic() < deadline:
+            got += keys.pressed()
+            time.sleep(0.02)
+        assert got == [ord(" "), ord("s")]
+        assert keys.pressed() == []
+    finally:
+        keys.close()
+        keys.close()
+    assert termios.tcgetattr(slave) == before
+    stdin.close()
+    os.close(master)
+
+
+def test_no_terminal_keys_when_stdin_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert TerminalKeys.open() is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from coach.core.exercises.base import Gauge
@@ -65,7 +67,7 @@ def draw_skeleton(image: np.ndarray, pose: Pose, *, side: Side | None = None) ->
 # The overlay reads an OverlayView (what the session decided) and draws it; it
 # decides nothing itself. Sizes are fractions of the frame's height, so a
 # 640x480 camera and a 1080p video look alike.
-PANEL_COLOR = (32, 32, 32)
+PANEL_LEVEL = 32  # grey of the panels behind text
 PANEL_ALPHA = 0.6
 TEXT_COLOR = (255, 255, 255)
 MUTED_COLOR = (190, 190, 190)
@@ -114,18 +116,20 @@ def _ascii(text: str) -> str:
 
 def _panel(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> None:
     """Darken a rectangle in place so text on it reads on any background."""
+    import cv2
+
     h, w = image.shape[:2]
     x0, x1 = max(0, x0), min(w, x1)
     y0, y1 = max(0, y0), min(h, y1)
     if x1 <= x0 or y1 <= y0:
         return
     roi = image[y0:y1, x0:x1]
-    shade = np.empty_like(roi)
-    shade[:] = PANEL_COLOR
-    np.copyto(roi, (roi * (1.0 - PANEL_ALPHA) + shade * PANEL_ALPHA).astype(image.dtype))
+    # One vectorised pass: roi * (1 - alpha) + grey level * alpha.
+    cv2.addWeighted(roi, 1.0 - PANEL_ALPHA, roi, 0.0, PANEL_ALPHA * PANEL_LEVEL, dst=roi)
 
 
-def _wrap(text: str, max_width: int, scale: float, thickness: int) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def _wrap(text: str, max_width: int, scale: float, thickness: int) -> tuple[str, ...]:
     import cv2
 
     words = text.split()
@@ -141,7 +145,7 @@ def _wrap(text: str, max_width: int, scale: float, thickness: int) -> list[str]:
             line = word
     if line:
         lines.append(line)
-    return lines
+    return tuple(lines)
 
 
 def _text(
@@ -157,6 +161,7 @@ def _text(
     cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
 
 
+@functools.lru_cache(maxsize=256)
 def _fit(text: str, max_width: int, scale: float, thickness: int) -> str:
     """``text`` cut with "..." to fit ``max_width`` pixels."""
     import cv2
@@ -272,7 +277,8 @@ def render(image: np.ndarray, pose: Pose | None, view: OverlayView) -> np.ndarra
     _text(out, progress, (pad, top_h - pad), small_scale, MUTED_COLOR, small_thick)
 
     # Bottom: the gauge, the current cue in large text, the keys.
-    cue_scale, cue_lines = scale, []
+    cue_scale = scale
+    cue_lines: tuple[str, ...] = ()
     if view.cue_text:
         cue = _ascii(view.cue_text)
         cue_lines = _wrap(cue, width - 2 * pad, cue_scale, thick)
@@ -282,7 +288,7 @@ def render(image: np.ndarray, pose: Pose | None, view: OverlayView) -> np.ndarra
         if len(cue_lines) > MAX_CUE_LINES:
             rest = " ".join(cue_lines[MAX_CUE_LINES - 1 :])
             last = _fit(rest, width - 2 * pad, cue_scale, thick)
-            cue_lines = [*cue_lines[: MAX_CUE_LINES - 1], last]
+            cue_lines = (*cue_lines[: MAX_CUE_LINES - 1], last)
     cue_line_h = round(line_h * cue_scale / scale)
     help_h = round(line_h * HELP_LINE)
     gauge_h = line_h * 2 if view.gauge is not None else 0

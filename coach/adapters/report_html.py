@@ -131,6 +131,7 @@ def _header(session: SessionData) -> str:
     rows = [
         ("Date", _date(session.started_at)),
         ("Routine", f"{session.routine.title} ({session.routine.name})"),
+        ("Routine file", str(meta.get("routine_source", session.routine.source))),
         ("Source", str(meta.get("source", ""))),
         ("Duration", _duration(summary.get("duration_s"))),
         ("Pauses", _pauses(summary.get("pauses"))),
@@ -163,9 +164,12 @@ def _safety(session: SessionData) -> str:
         out.append(_table(("Question", "Answer"), rows, escape_cells=False))
     result = session.safety.get("result")
     if isinstance(summary_safety, Mapping) and summary_safety.get("stop"):
-        flags = ", ".join(str(f) for f in summary_safety.get("flags", []))
+        questions = {flag.key: flag.question for flag in RED_FLAGS}
+        flags = [questions.get(str(f), str(f)) for f in summary_safety.get("flags", [])]
+        items = "".join(f"<li>{escape(f)}</li>" for f in flags)
         out.append(
-            f'<p class="yes">{escape("Exercises were not started because of: " + flags)}</p>'
+            '<p class="yes">The exercises were not started: the answer was yes to</p>'
+            f"<ul>{items}</ul>"
         )
     elif result:
         out.append(f"<p>Outcome: {escape(str(result))}</p>")

@@ -37,6 +37,8 @@ WINDOW_TITLE = "coach"
 DRAIN_TIMEOUT_S = 20.0  # longest wait for the last cues to be spoken at the end
 DRAIN_POLL_S = 0.05
 BAD_FRAME_LIMIT = 30  # this many failed frames in a row end the session
+OVERLAY_MAX_WIDTH = 960  # larger frames are shown and saved at this width
+KEY_POLL_S = 0.1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,6 +217,74 @@ class SpeechGate:
 
 
 # ------------------------------------------------------------------------- keys
+class TerminalKeys:
+    """Keys pressed in the terminal, for a session without a window (POSIX terminals).
+
+    A thread reads single key presses (the terminal in cbreak mode, so Ctrl-C
+    still interrupts) and ``pressed`` hands them out without waiting.
+    """
+
+    def __init__(self) -> None:
+        import sys
+        import termios
+        import tty
+
+        self._fd = sys.stdin.fileno()
+        self._saved = termios.tcgetattr(self._fd)
+        tty.setcbreak(self._fd)
+        self._keys: list[int] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="coach-keys", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def open(cls) -> TerminalKeys | None:
+        """Keys from the terminal, or None when stdin is not an interactive POSIX terminal."""
+        import sys
+
+        try:
+            import termios  # noqa: F401  (POSIX only)
+        except ImportError:
+            return None
+        if sys.stdin is None or not sys.stdin.isatty():
+            return None
+        try:
+            return cls()
+        except (OSError, ValueError):
+            return None
+
+    def _read(self) -> None:
+        import os
+        import select
+
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._fd], [], [], KEY_POLL_S)
+            if not ready:
+                continue
+            data = os.read(self._fd, 1)
+            if not data:
+                return
+            with self._lock:
+                self._keys.append(data[0])
+
+    def pressed(self) -> list[int]:
+        """Keys pressed since the last call."""
+        with self._lock:
+            keys, self._keys = self._keys, []
+        return keys
+
+    def close(self) -> None:
+        """Stop reading and give the terminal back as it was."""
+        import termios
+
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._thread.join(timeout=1.0)
+        termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+
+
 KEY_COMMANDS: dict[int, str] = {
     ord(" "): "pause",
     ord("p"): "pause",
@@ -246,6 +316,17 @@ class LoopStats:
         return (self.frames - 1) / span if self.frames > 1 and span > 0 else 0.0
 
 
+def _display_size(image: Any) -> Any:
+    """The frame at most OVERLAY_MAX_WIDTH wide: drawing, showing and saving full HD is slow."""
+    height, width = image.shape[:2]
+    if width <= OVERLAY_MAX_WIDTH:
+        return image
+    import cv2
+
+    size = (OVERLAY_MAX_WIDTH, max(1, round(height * OVERLAY_MAX_WIDTH / width)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 class SessionLoop:
     """Runs one session over a frame source; every part is handed in, so tests can swap them.
 
@@ -258,7 +339,11 @@ class SessionLoop:
         window: Shows the overlay and returns keys, or None when headless.
         video_writer: Saves the overlay frames, or None.
         console: Where cues are printed when there is no window.
-        live: Frames arrive on the wall clock; the speaker's busy flag is trusted.
+        live: Frames arrive on the wall clock (a camera, or a video played as live).
+        use_speaker: Pace cues by the speaker's own busy flag (live only); else by
+            the estimate of speaking time on the frame clock.
+        keys: Keys pressed in the terminal (``pressed()``), or None.
+        clock: The wall clock, for the loop's timing figures.
     """
 
     def __init__(
@@ -274,6 +359,7 @@ class SessionLoop:
         console: Console,
         live: bool,
         use_speaker: bool,
+        keys: Any | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.routine = routine
@@ -285,6 +371,7 @@ class SessionLoop:
         self.video_writer = video_writer
         self.console = console
         self.live = live
+        self.keys = keys
         self.clock = clock
         self.policy = CuePolicy(routine.cues)
         self.gate = SpeechGate(
@@ -374,7 +461,7 @@ class SessionLoop:
         if self.window is not None or self.video_writer is not None:
             from coach.adapters.overlay import render
 
-            image = render(frame.image, pose, ctrl.view)
+            image = render(_display_size(frame.image), pose, ctrl.view)
             if self.video_writer is not None:
                 self.video_writer.write(image)
             if self.window is not None:
@@ -382,6 +469,10 @@ class SessionLoop:
                 if key == self.window.CLOSED:
                     self.handle(ctrl.stop(t_s, "window_closed"), t_s)
                 elif key in KEY_COMMANDS:
+                    self.command(KEY_COMMANDS[key], t_s)
+        if self.keys is not None:
+            for key in self.keys.pressed():
+                if key in KEY_COMMANDS and not ctrl.done:
                     self.command(KEY_COMMANDS[key], t_s)
         self._tick()
 
@@ -441,6 +532,24 @@ class SessionLoop:
 
 
 # ------------------------------------------------------------------- the session
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Inside the block, a termination request (SIGTERM) stops the session like Ctrl-C."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _summary_lines(summary: dict[str, Any]) -> list[str]:
     lines = []
     for item in summary.get("exercises", []):
@@ -535,7 +644,7 @@ def _run_exercises(
 ) -> RunResult:
     from coach.adapters.overlay import OverlayWindow, display_available
     from coach.adapters.pose_model import MediaPipePoseEstimator
-    from coach.adapters.speech import NullSpeaker, open_speaker
+    from coach.adapters.speech import Pyttsx3Speaker, open_speaker
     from coach.adapters.storage import SessionRecorder, default_recordings_dir
     from coach.app.prompts import ask_pain
 
@@ -551,9 +660,16 @@ def _run_exercises(
             if display_available():
                 window = OverlayWindow(WINDOW_TITLE)
                 stack.callback(window.close)
-                console.print("Keys: space pause/resume · s skip · q stop (Ctrl-C also stops).")
             else:
                 console.print("[yellow]No display found: running without the window.[/]")
+        keys = TerminalKeys.open() if window is None else None
+        if keys is not None:
+            stack.callback(keys.close)
+        if window is not None or keys is not None:
+            where = "in the window" if window is not None else "here in the terminal"
+            console.print(
+                f"Keys {where}: space pause/resume · s skip · q stop (Ctrl-C also stops)."
+            )
         speaker, warning = open_speaker(mute=options.mute, voice_to=options.voice_to)
         stack.callback(speaker.close)
         if warning:
@@ -578,15 +694,21 @@ def _run_exercises(
             video_writer=writer,
             console=console,
             live=source.live,
-            use_speaker=not isinstance(speaker, NullSpeaker),
+            # Only a voice heard aloud paces the cues by its own time; WAV files
+            # and silence are paced by the estimate, as a listener would hear them.
+            use_speaker=isinstance(speaker, Pyttsx3Speaker),
+            keys=keys,
         )
         loop.handle(controller.start(0.0), 0.0)
         if pain_before is not None:
             loop.handle(controller.rate_pain("before", pain_before, 0.0), 0.0)
-        early = loop.run(source.frames)
+        with _terminate_as_interrupt():
+            early = loop.run(source.frames)
         loop.drain()
         if window is not None:
             window.close()
+        if keys is not None:
+            keys.close()  # the terminal answers the last question in its usual mode
         interrupted = early == "interrupted"
         pain_after: int | None = None
         if not interrupted:

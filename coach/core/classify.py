@@ -81,13 +81,13 @@ class ClassifierConfig:
         0.5, 0.1, 1.5, "torso", "wrist at least this far below the shoulder"
     )
     cat_min_back_bend: float = _knob(
-        0.08, 0.02, 0.4, "torso", "back rounded up at least this much for cat"
+        0.05, 0.01, 0.3, "torso", "back rounded up at least this much for cat"
     )
     cat_max_head_pitch_deg: float = _knob(
         -40.0, -120.0, 0.0, "deg", "head tucked below the trunk line at least this for cat"
     )
     cow_min_back_sag: float = _knob(
-        0.12, 0.02, 0.5, "torso", "back sagging at least this much for cow"
+        0.07, 0.01, 0.3, "torso", "back sagging at least this much for cow"
     )
     cow_min_head_pitch_deg: float = _knob(
         25.0, 0.0, 90.0, "deg", "head lifted above the trunk line at least this for cow"
@@ -106,6 +106,12 @@ class ClassifierConfig:
     bridge_min_hip_rise: float = _knob(
         -0.1, -0.5, 0.5, "torso", "hip at least this far above the shoulder"
     )
+    bridge_min_head_rise: float = _knob(
+        -0.1, -0.5, 0.3, "torso", "ear at least this far above the shoulder (head on the floor)"
+    )
+    bridge_max_head_rise: float = _knob(
+        0.35, 0.1, 1.0, "torso", "ear at most this far above the shoulder (head not curled up)"
+    )
     bridge_max_trunk_deg: float = _knob(
         65.0, 20.0, 85.0, "deg", "trunk at most this steep above the horizontal"
     )
@@ -113,7 +119,7 @@ class ClassifierConfig:
         -0.05, -0.5, 0.5, "torso", "nose at least this far above the ear (face up)"
     )
     up_min_hip_lift: float = _knob(
-        0.22, 0.05, 1.0, "torso", "hip above the shoulder-ankle line for bridge_up"
+        0.25, 0.05, 1.0, "torso", "hip above the shoulder-ankle line for bridge_up"
     )
     up_min_hip_lift_knee: float = _knob(
         -0.15, -0.5, 0.5, "torso", "or hip above the shoulder-knee line for bridge_up"
@@ -124,6 +130,9 @@ class ClassifierConfig:
     )
     hysteresis_torso: float = _knob(
         0.04, 0.0, 0.3, "torso", "length limits relax this much once a state is reached"
+    )
+    hysteresis_back: float = _knob(
+        0.02, 0.0, 0.1, "torso", "back bend limits relax this much once a state is reached"
     )
     min_dwell_s: float = _knob(0.3, 0.0, 5.0, "s", "a new state must last this long")
 
@@ -166,6 +175,7 @@ class BodyLayout:
     hip_rise: float  # hip above shoulder
     head_drop: float  # ear below hip
     face_up: float  # nose above ear
+    head_rise: float  # ear above shoulder
     hip_heel: float  # hip to ankle distance
 
 
@@ -211,6 +221,7 @@ def body_layout(features: Features) -> BodyLayout | None:
         hip_rise=above(hip, shoulder),
         head_drop=above(hip, ear),
         face_up=above(nose, ear),
+        head_rise=above(ear, shoulder),
         hip_heel=float(np.hypot(*(hip - ankle))) / torso,
     )
 
@@ -221,9 +232,10 @@ class _Limits:
     def __init__(self, config: ClassifierConfig, relaxed: bool) -> None:
         self._deg = config.hysteresis_deg if relaxed else 0.0
         self._torso = config.hysteresis_torso if relaxed else 0.0
+        self._back = config.hysteresis_back if relaxed else 0.0
 
     def _slack(self, unit: str) -> float:
-        return self._deg if unit == "deg" else self._torso
+        return {"deg": self._deg, "back": self._back}.get(unit, self._torso)
 
     def at_most(self, value: float, limit: float, unit: str) -> bool:
         return math.isfinite(value) and value <= limit + self._slack(unit)
@@ -261,13 +273,13 @@ def _all_fours(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
 
 
 def _cat(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
-    return lim.at_least(b.back_bend, c.cat_min_back_bend, "torso") and lim.at_most(
+    return lim.at_least(b.back_bend, c.cat_min_back_bend, "back") and lim.at_most(
         b.head_pitch_deg, c.cat_max_head_pitch_deg, "deg"
     )
 
 
 def _cow(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
-    return lim.at_most(b.back_bend, -c.cow_min_back_sag, "torso") and lim.at_least(
+    return lim.at_most(b.back_bend, -c.cow_min_back_sag, "back") and lim.at_least(
         b.head_pitch_deg, c.cow_min_head_pitch_deg, "deg"
     )
 
@@ -280,6 +292,7 @@ def _bridge(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
         and lim.at_least(b.hip_rise, c.bridge_min_hip_rise, "torso")
         and lim.at_most(b.trunk_deg, c.bridge_max_trunk_deg, "deg")
         and lim.at_least(b.face_up, c.bridge_min_face_up, "torso")
+        and lim.within(b.head_rise, c.bridge_min_head_rise, c.bridge_max_head_rise, "torso")
     )
 
 

@@ -233,8 +233,9 @@ def _join(path: str, key: str) -> str:
 def _suggest(key: str, known: typing.Iterable[str]) -> str:
     names = sorted(known)
     close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"{hint}Known keys: {', '.join(names)}"
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"known keys: {', '.join(names)}"
 
 
 def _unknown_key(problems: _Problems, path: str, key: str, known: typing.Iterable[str]) -> None:
@@ -420,7 +421,7 @@ def _check_placeholders(text: str, path: str, problems: _Problems) -> None:
             problems.add(
                 path,
                 f"unknown placeholder {{{name}}} in {_show(text)}; "
-                f"{_suggest(name, PLACEHOLDERS).replace('Known keys', 'known placeholders')}",
+                f"{_suggest(name, PLACEHOLDERS).replace('known keys', 'known placeholders')}",
             )
 
 
@@ -446,9 +447,11 @@ def _cue_texts(
             continue
         _check_placeholders(value, key_path, problems)
         texts[key] = value.strip()
-    for key in required:
-        if key not in table:
-            problems.add(_join(path, key), "is missing; every cue needs a text")
+    missing = [key for key in required if key not in table]
+    if len(missing) == 1:
+        problems.add(_join(path, missing[0]), "is missing; every cue needs a text")
+    elif missing:
+        problems.add(path, f"texts are missing for {', '.join(missing)}; every cue needs a text")
     return types.MappingProxyType(texts)
 
 

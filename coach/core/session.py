@@ -13,9 +13,16 @@ Phases, and how one leads to the next::
     last set of the last exercise ──▶ DONE
     stop (any phase), or a red flag at start ──▶ DONE
 
-Pausing freezes the phase and its timers. A person the camera loses is never
-"out of position": the engine pauses its hold timer and the session cues once
-that it cannot see them.
+Pausing freezes the phase and its timers: while paused the engine sees nobody,
+so a hold pauses as it would for a person out of view (and ends, unfinished,
+after the engine's ``lost_end_s``). A person the camera loses is never "out of
+position": the engine pauses its hold timer and the session cues once that it
+cannot see them.
+
+The session also keeps a rough estimate of how long the coach is talking
+(``SessionConfig.words_per_s``), so the camera set-up ends and an exercise's
+introduction starts only once what was said before is over: a long spoken
+text queued behind another would otherwise go stale and be dropped.
 """
 
 from __future__ import annotations
@@ -634,9 +641,7 @@ class SessionController:
         self._start_set()
         self._enter(Phase.INTRO)
         self._intro_ends_s = None
-        return [
-            Event(EventKind.EXERCISE_STARTED, t_s, spec.kind.value, {"index": index, "set": 1})
-        ]
+        return [Event(EventKind.EXERCISE_STARTED, t_s, spec.kind.value, {"index": index, "set": 1})]
 
     def _start_set(self) -> None:
         self._done_count = 0

@@ -41,7 +41,9 @@ def history(
     root = folder if folder is not None else default_recordings_dir()
     rows = []
     problems: list[str] = []
-    for path in list_sessions(root):
+    # The default folder does not exist before the first session: nothing to show yet.
+    paths = list_sessions(root) if folder is not None or root.is_dir() else []
+    for path in paths:
         try:
             rows.append(history_row(load_session(path)))
         except SessionDataError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,9 @@ class ChildsPoseConfig(CommonConfig):
         reach_short_torso: Reach of the wrists past the shoulders, along the
             trunk, below which the arms are not stretched forward.
         reach_long_torso: The arms fault clears when the reach is back over this.
+        settle_window_s: The hold counts once the person has settled: the hip
+            angle has changed by at most ``settle_deg`` over this window.
+        settle_deg: See ``settle_window_s``.
         gauge_hip_max_deg: Top of the hip angle band shown on screen (a deep
             fold is 20-40 degrees).
     """
@@ -50,6 +54,8 @@ class ChildsPoseConfig(CommonConfig):
     heels_near_torso: float = knob(0.45, 0.2, 1.5, "torso", "the heels fault clears under this")
     reach_short_torso: float = knob(0.6, 0.0, 1.5, "torso", "wrists this little past the shoulders")
     reach_long_torso: float = knob(0.7, 0.0, 1.5, "torso", "the arms fault clears over this")
+    settle_window_s: float = knob(0.5, 0.1, 5.0, "s", "stillness is judged over this window")
+    settle_deg: float = knob(8.0, 1.0, 45.0, "deg", "hip angle change that still counts as still")
     gauge_hip_max_deg: float = knob(50.0, 20.0, 120.0, "deg", "top of the hip angle band shown")
 
     def validate(self) -> None:
@@ -82,12 +88,39 @@ def hips_to_heels(features: Features) -> float:
     return float(np.hypot(*(hip - heel))) / torso
 
 
+class Stillness:
+    """Whether a signal has stayed within a band over a recent window."""
+
+    def __init__(self, window_s: float, band: float) -> None:
+        self._window_s = window_s
+        self._band = band
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def reset(self) -> None:
+        """Forget the history."""
+        self._samples.clear()
+
+    def update(self, value: float, t_s: float) -> bool:
+        """Take one sample; True when the window is full and its range is within the band."""
+        if not math.isfinite(value):
+            self._samples.clear()
+            return False
+        self._samples.append((t_s, value))
+        while len(self._samples) > 1 and t_s - self._samples[1][0] >= self._window_s:
+            self._samples.popleft()
+        if t_s - self._samples[0][0] < self._window_s:
+            return False
+        values = [v for _, v in self._samples]
+        return max(values) - min(values) <= self._band
+
+
 class ChildsPoseEngine:
     """Times holds in child's pose and checks where the hips and arms are.
 
-    A hold starts when the classifier sees child's pose, pauses when the
-    person leaves it or is lost, and ends after the grace; it completes once
-    at ``hold_s``.
+    A hold starts when the classifier sees child's pose and the person has
+    settled into it (the hips have stopped moving), pauses when the person
+    leaves it, moves out of it or is lost, and ends after the grace; it
+    completes once at ``hold_s``.
     """
 
     def __init__(
@@ -106,6 +139,8 @@ class ChildsPoseEngine:
             leave_grace_s=config.leave_grace_s,
             lost_end_s=config.lost_end_s,
         )
+        self._still = Stillness(config.settle_window_s, config.settle_deg)
+        self._settled = False
         self._gauge: Gauge | None = None
 
     @property
@@ -148,6 +183,8 @@ class ChildsPoseEngine:
         self._presence.reset()
         self._timer.reset()
         self._faults.reset()
+        self._still.reset()
+        self._settled = False
         self._gauge = None
 
     def finish(self, t_s: float) -> list[Event]:
@@ -161,8 +198,10 @@ class ChildsPoseEngine:
         state = self._presence.state
         if self._presence.lost:
             return events + self._timer.update(None, t_s)
-        events += self._timer.update(state is PoseState.CHILDS_POSE, t_s)
         hip = features["hip"]
+        if features.present:
+            self._settled = self._still.update(hip, t_s)
+        events += self._timer.update(state is PoseState.CHILDS_POSE and self._settled, t_s)
         self._gauge = (
             Gauge("hip angle", hip, 0.0, cfg.gauge_hip_max_deg, "deg")
             if math.isfinite(hip)

@@ -1,0 +1,248 @@
+"""Analyse a recorded video: the real pipeline, once, for one or more exercises.
+
+Video file -> MediaPipe pose (video mode, with the person's silhouette) ->
+features -> each exercise engine. Every engine sees the same frames, so a
+video is decoded and posed once however many exercises are asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from coach.core.events import Event, EventKind
+from coach.core.exercises import make_engine
+from coach.core.exercises.base import ExerciseEngine, Hold
+from coach.core.features import FeatureConfig, FeatureExtractor
+from coach.core.states import ExerciseKind, PoseState
+
+if TYPE_CHECKING:
+    from coach.adapters.frames import Frame
+    from coach.core.routine import Routine
+
+# Prescribed hold per exercise when no routine is given (the default routine's dose).
+DEFAULT_HOLD_S: dict[ExerciseKind, float | None] = {
+    ExerciseKind.CHILDS_POSE: 30.0,
+    ExerciseKind.CAT_COW: None,
+    ExerciseKind.HIP_LIFT: 15.0,
+}
+NO_POSE = "no_pose"  # timeline name for stretches where nobody is seen
+
+ProgressCallback = Callable[[int, int], None]  # frames done, frames expected (0 if unknown)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the timeline in one pose state."""
+
+    state: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class FaultSpan:
+    """A form fault from when it was raised until it cleared (None: still raised at the end)."""
+
+    key: str
+    start_s: float
+    end_s: float | None
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """What the coach saw one exercise's engine do over a video."""
+
+    exercise: ExerciseKind
+    video: str
+    reps: int
+    holds: tuple[Hold, ...]
+    timeline: tuple[Segment, ...]
+    faults: tuple[FaultSpan, ...]
+    frames: int
+    seconds: float
+    events: tuple[Event, ...] = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: reps, holds, timeline, faults, rep details, frames and seconds."""
+        reps = [
+            {
+                "count": e["count"],
+                "t_s": round(e.t_s, 3),
+                "held_s": e.data.get("held_s"),
+                "met_hold": e.data.get("met_hold"),
+            }
+            for e in self.events
+            if e.kind is EventKind.REP_COUNTED
+        ]
+        return {
+            "video": self.video,
+            "exercise": self.exercise.value,
+            "reps": self.reps,
+            "rep_details": reps,
+            "holds": [
+                {
+                    "start_s": round(h.start_s, 3),
+                    "end_s": round(h.end_s, 3),
+                    "seconds": round(h.seconds, 3),
+                    "completed": h.completed,
+                }
+                for h in self.holds
+            ],
+            "timeline": [
+                {"state": s.state, "start_s": round(s.start_s, 3), "end_s": round(s.end_s, 3)}
+                for s in self.timeline
+            ],
+            "faults": [
+                {
+                    "key": f.key,
+                    "start_s": round(f.start_s, 3),
+                    "end_s": None if f.end_s is None else round(f.end_s, 3),
+                }
+                for f in self.faults
+            ],
+            "frames": self.frames,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class _Recorder:
+    """Follows one engine over the frames: its timeline, faults and events."""
+
+    def __init__(self, kind: ExerciseKind, engine: ExerciseEngine) -> None:
+        self.kind = kind
+        self.engine = engine
+        self.events: list[Event] = []
+        self.segments: list[Segment] = []
+        self._state: str | None = None
+        self._since = 0.0
+        self._open_faults: dict[str, float] = {}
+        self.faults: list[FaultSpan] = []
+
+    def take(self, events: list[Event], state: PoseState | None, t_s: float) -> None:
+        self.events += events
+        for event in events:
+            if event.kind is EventKind.FAULT_RAISED:
+                self._open_faults[event["key"]] = event.t_s
+            elif event.kind is EventKind.FAULT_CLEARED and event["key"] in self._open_faults:
+                start = self._open_faults.pop(event["key"])
+                self.faults.append(FaultSpan(event["key"], start, event.t_s))
+        name = NO_POSE if state is None else state.value
+        if name != self._state:
+            if self._state is not None:
+                self.segments.append(Segment(self._state, self._since, t_s))
+            self._state, self._since = name, t_s
+
+    def close(self, end_s: float) -> None:
+        if self._state is not None:
+            self.segments.append(Segment(self._state, self._since, end_s))
+            self._state = None
+        for key, start in self._open_faults.items():
+            self.faults.append(FaultSpan(key, start, None))
+        self._open_faults.clear()
+        self.faults.sort(key=lambda f: f.start_s)
+
+
+def _engines(
+    exercises: Sequence[ExerciseKind], routine: Routine | None
+) -> dict[ExerciseKind, ExerciseEngine]:
+    engines: dict[ExerciseKind, ExerciseEngine] = {}
+    for raw in exercises:
+        kind = ExerciseKind(raw)
+        spec = None
+        if routine is not None:
+            spec = next((s for s in routine.exercises if s.kind is kind), None)
+        if spec is not None and routine is not None:
+            engines[kind] = make_engine(
+                kind, spec.thresholds, hold_s=spec.dose.hold_s, classifier=routine.classifier
+            )
+        else:
+            engines[kind] = make_engine(
+                kind,
+                None,
+                hold_s=DEFAULT_HOLD_S[kind],
+                classifier=routine.classifier if routine is not None else None,
+            )
+    return engines
+
+
+def _strided(frames: Iterator[Frame], fps: float, max_fps: float | None) -> Iterator[Frame]:
+    """Every frame, or every n-th one so that no more than ``max_fps`` are analysed a second."""
+    step = max(1, round(fps / max_fps)) if max_fps and fps > max_fps else 1
+    for index, frame in enumerate(frames):
+        if index % step == 0:
+            yield frame
+
+
+def analyze_video(
+    path: str | Path,
+    exercises: Sequence[ExerciseKind],
+    *,
+    model_path: Path | None = None,
+    on_progress: ProgressCallback | None = None,
+    routine: Routine | None = None,
+    max_fps: float | None = None,
+) -> dict[ExerciseKind, AnalysisResult]:
+    """Run the coach over a recorded video for each exercise asked for.
+
+    Args:
+        path: The video file.
+        exercises: The exercises to judge it as.
+        model_path: A pose model to use instead of the bundled one.
+        on_progress: Called after each frame with (frames done, frames expected).
+        routine: Thresholds, holds and camera settings to use; the engines'
+            defaults when None.
+        max_fps: Analyse at most this many frames a second (every n-th frame
+            of a faster video); all frames when None.
+
+    Raises:
+        VideoReadError: The video cannot be opened or read.
+        ModelError: The pose model cannot be loaded.
+    """
+    from coach.adapters.frames import VideoFileSource
+    from coach.adapters.pose_model import MediaPipePoseEstimator
+
+    video = Path(path)
+    recorders = [_Recorder(kind, engine) for kind, engine in _engines(exercises, routine).items()]
+    camera = routine.camera if routine is not None else FeatureConfig()
+    extractor = FeatureExtractor(camera)
+    source = VideoFileSource(video)
+    frames = 0
+    last_t = 0.0
+    try:
+        step = max(1, round(source.fps / max_fps)) if max_fps and source.fps > max_fps else 1
+        expected = -(-source.frame_count // step) if source.frame_count else 0
+        with MediaPipePoseEstimator(model_path, mode="video", segmentation=True) as estimator:
+            for frame in _strided(iter(source), source.fps, max_fps):
+                pose = estimator.estimate(frame.image, frame.t_s)
+                features = extractor.update(pose)
+                for rec in recorders:
+                    events = rec.engine.update(features, frame.t_s)
+                    rec.take(events, rec.engine.state, frame.t_s)
+                frames += 1
+                last_t = frame.t_s
+                if on_progress is not None:
+                    on_progress(frames, max(expected, frames))
+    finally:
+        source.close()
+    end_s = last_t + step / source.fps if frames else 0.0
+    results: dict[ExerciseKind, AnalysisResult] = {}
+    for rec in recorders:
+        finish = getattr(rec.engine, "finish", None)
+        if callable(finish):
+            rec.take(finish(last_t), rec.engine.state, last_t)
+        rec.close(end_s)
+        results[rec.kind] = AnalysisResult(
+            exercise=rec.kind,
+            video=video.name,
+            reps=rec.engine.reps,
+            holds=rec.engine.holds,
+            timeline=tuple(rec.segments),
+            faults=tuple(rec.faults),
+            frames=frames,
+            seconds=end_s,
+            events=tuple(rec.events),
+        )
+    return results
