@@ -208,7 +208,8 @@ def run_all(args: argparse.Namespace, tmp: Path) -> int:
     modes = {"both": (False, True), "no": (False,), "yes": (True,)}[args.mask]
     ok = True
     for segmentation in modes:
-        bare, pipe, stages = Timings(), Timings(), {}
+        bare, pipe = Timings(), Timings()
+        stages: dict[str, list[float]] = {}
         for _ in range(args.rounds):
             b, p, s = paired_pass(frames, video, segmentation, args.prefetch)
             bare.frame_s += b.frame_s

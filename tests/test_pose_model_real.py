@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,3 +173,23 @@ def test_bad_model_given_by_path_is_a_clear_error(tmp_path, content, match):
 def test_missing_model_given_by_path(tmp_path):
     with pytest.raises(ModelError, match="not found"):
         MediaPipePoseEstimator(tmp_path / "absent.task")
+
+
+def test_quieting_native_output_can_nest_and_restores_stderr(capfd):
+    done = threading.Event()
+
+    def nested() -> None:
+        with pose_model.quiet_native_stderr() as outer:
+            os.write(2, b"outer chatter\n")
+            with pose_model.quiet_native_stderr() as inner:
+                os.write(2, b"inner chatter\n")
+        assert "inner chatter" in "".join(inner)
+        assert "outer chatter" in "".join(outer)
+        done.set()
+
+    worker = threading.Thread(target=nested, daemon=True)
+    worker.start()
+    assert done.wait(5.0), "nested quiet blocks hung"
+    os.write(2, b"after\n")
+    err = capfd.readouterr().err
+    assert "chatter" not in err and "after" in err

@@ -86,7 +86,7 @@ def verify_model(path: Path | None = None, *, check_hash: bool = True) -> Path:
 # lines, "Sparsity tensors" warnings) straight to the stderr file descriptor;
 # no environment variable turns it off, so the descriptor is pointed elsewhere
 # while the model loads, runs its first frame and closes.
-_STDERR_LOCK = threading.Lock()
+_STDERR_LOCK = threading.RLock()  # re-entrant: blocks may nest
 _NATIVE_LOG_TAIL_CHARS = 2000
 
 

@@ -134,14 +134,16 @@ class ClassifierConfig:
     hysteresis_back: float = _knob(
         0.02, 0.0, 0.1, "torso", "back bend limits relax this much once a state is reached"
     )
-    min_dwell_s: float = _knob(0.3, 0.0, 5.0, "s", "a new state must last this long")
+    min_dwell_s: float = _knob(0.2, 0.0, 5.0, "s", "a new state must last this long")
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             low, high = f.metadata["min"], f.metadata["max"]
             if not (isinstance(value, int | float) and low <= value <= high):
-                raise ValueError(f"{f.name} must be in {low}..{high} {f.metadata['unit']}, got {value!r}")
+                raise ValueError(
+                    f"{f.name} must be in {low}..{high} {f.metadata['unit']}, got {value!r}"
+                )
         pairs = (
             ("fours_min_hip_deg", "fours_max_hip_deg"),
             ("fours_min_knee_deg", "fours_max_knee_deg"),
@@ -302,7 +304,9 @@ def _bridge_up(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
     )
 
 
-def decide(layout: BodyLayout, config: ClassifierConfig, current: PoseState | None = None) -> PoseState:
+def decide(
+    layout: BodyLayout, config: ClassifierConfig, current: PoseState | None = None
+) -> PoseState:
     """The pose state of one frame's measurements.
 
     Args:
@@ -373,6 +377,11 @@ class PoseClassifier:
         return self._state
 
     @property
+    def since_s(self) -> float | None:
+        """When the settled state was first seen (before the dwell), or None."""
+        return self._since if self._state is not None else None
+
+    @property
     def config(self) -> ClassifierConfig:
         """The limits in use."""
         return self._config
@@ -382,6 +391,7 @@ class PoseClassifier:
         self._state: PoseState | None = None
         self._candidate: PoseState | None = None
         self._candidate_since: float = 0.0
+        self._since: float = 0.0
 
     def update(self, features: Features, t_s: float) -> PoseState | None:
         """Take one frame at time ``t_s``; returns the settled state."""
@@ -397,5 +407,5 @@ class PoseClassifier:
         if seen is not self._candidate:
             self._candidate, self._candidate_since = seen, t_s
         if t_s - self._candidate_since >= self._config.min_dwell_s:
-            self._state, self._candidate = seen, None
+            self._state, self._since, self._candidate = seen, self._candidate_since, None
         return self._state

@@ -96,7 +96,8 @@ class Debounced(Generic[T]):
             return False
         if raw != self._candidate or self._candidate_since is None:
             self._candidate, self._candidate_since = raw, t_s
-        if t_s - self._candidate_since >= self._min_dwell_s:
+        # The tolerance keeps frame times like 0.1 * n from missing the dwell by a rounding error.
+        if t_s - self._candidate_since >= self._min_dwell_s - 1e-9:
             self._value, self._since = raw, self._candidate_since
             self._candidate_since = None
             return True
