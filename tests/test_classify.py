@@ -84,6 +84,23 @@ def test_rules(body: BodyPose | str, expected: str) -> None:
     assert _state(body) is PoseState(expected)
 
 
+SIGNS = [
+    # (posture, sign of back_bend, sign of head_pitch): rounded/tucked is +/-.
+    ("cat", 1, -1),
+    ("cow", -1, 1),
+]
+
+
+@pytest.mark.parametrize(("posture", "bend_sign", "pitch_sign"), SIGNS)
+def test_back_bend_and_head_pitch_signs(posture: str, bend_sign: int, pitch_sign: int) -> None:
+    features = FeatureExtractor().update(render(posture))
+    assert features["back_bend"] * bend_sign > 0.05
+    assert features["head_pitch"] * pitch_sign > 30.0
+    flat = FeatureExtractor().update(render("tabletop"))
+    assert abs(flat["back_bend"]) < 0.02
+    assert abs(flat["head_pitch"]) < 5.0
+
+
 def test_nobody_seen_is_none_not_a_state() -> None:
     features = FeatureExtractor().update(empty(0.0))
     assert body_layout(features) is None

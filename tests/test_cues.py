@@ -47,6 +47,20 @@ CASES: dict[str, list[tuple[object, ...]]] = {
         ("next", 2.9, True, None),
         ("next", 3.0, False, "hips_high"),
     ],
+    "progress cue waits behind a long utterance": [
+        ("offer", "in_position", P, 0.0),
+        ("next", 0.5, True, None),
+        ("next", 12.0, True, None),
+        ("next", 12.5, False, "in_position"),
+    ],
+    "progress cue goes stale while the speaker is free": [
+        ("offer", "in_position", P, 0.0),
+        ("offer", "hold_start", P, 0.0),
+        ("next", 0.0, False, "in_position"),
+        ("next", 0.2, True, None),
+        ("next", 9.0, True, None),
+        ("next", 12.5, False, None),
+    ],
     "urgent never stale": [
         ("offer", "stopped", U, 0.0),
         ("next", 10.0, True, None),

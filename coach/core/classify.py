@@ -11,8 +11,14 @@ frame and every length in torso lengths (shoulder to hip):
   bent about a right angle. Cat is a back rounded up with the chin tucked,
   cow a back sagging with the head lifted; a flat back is tabletop;
 - bridge: lying on the back with the shoulders on the floor, knees bent and
-  pointing up, feet flat below them, face up. ``bridge_up`` when the hips are
-  lifted off the line from the shoulders to the feet (or to the knees).
+  pointing up, feet flat below them, face up and the head resting level with
+  the shoulders (not curled up as in a crunch, not below them as in a wheel).
+  ``bridge_up`` when the hips are lifted off the line from the shoulders to
+  the feet (or to the knees); small lifts against the person's own resting
+  position are left to the hip-lift engine.
+
+Angles and the back's bend come smoothed from the features; the heights
+between joints are taken from the frame's landmarks.
 
 ``PoseClassifier`` adds hysteresis (once in a state, each of its limits is
 relaxed a little before the state is left) and a minimum dwell (a new state

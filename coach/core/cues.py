@@ -45,7 +45,12 @@ class CuePolicy:
         - An INFO or FORM cue whose key was said less than ``cooldown_s`` ago
           is dropped when offered.
         - A cue offered again while the same key waits replaces the waiting one.
-        - A waiting cue older than ``max_age_s`` is dropped; urgent cues never are.
+        - An INFO or FORM cue older than ``max_age_s`` is dropped: late advice
+          may no longer fit what the person is doing.
+        - A PROGRESS cue is dropped only after waiting ``max_age_s`` while the
+          speaker was free; time behind another utterance does not count, so
+          "hold start" queued behind an introduction is still said after it.
+        - Urgent cues are never dropped.
         - An urgent cue drops every waiting cue that is not urgent.
         - Highest priority first, then oldest; nothing while the speaker is busy.
     """
@@ -53,7 +58,9 @@ class CuePolicy:
     def __init__(self, settings: CueSettings) -> None:
         self._settings = settings
         self._pending: list[Cue] = []
+        self._waited: dict[int, float] = {}  # id(cue) -> seconds waited while the speaker was free
         self._last_said: dict[str, float] = {}
+        self._last_t: float | None = None
 
     @property
     def pending(self) -> tuple[Cue, ...]:
@@ -76,18 +83,33 @@ class CuePolicy:
 
     def next(self, t_s: float, speaker_busy: bool) -> Cue | None:
         """The cue to say now, or None; a cue handed out counts as said at ``t_s``."""
+        since = self._last_t
+        self._last_t = t_s
+        if not speaker_busy:
+            for cue in self._pending:
+                start = cue.t_s if since is None else max(cue.t_s, since)
+                self._waited[id(cue)] = self._waited.get(id(cue), 0.0) + max(0.0, t_s - start)
         max_age = self._settings.max_age_s
-        self._pending = [
-            c for c in self._pending if c.priority is Priority.URGENT or t_s - c.t_s <= max_age
-        ]
+        self._pending = [c for c in self._pending if not self._stale(c, t_s, max_age)]
+        self._waited = {id(c): self._waited.get(id(c), 0.0) for c in self._pending}
         if speaker_busy or not self._pending:
             return None
         cue = max(self._pending, key=lambda c: (c.priority, -c.t_s))
         self._pending.remove(cue)
+        self._waited.pop(id(cue), None)
         self._last_said[cue.key] = t_s
         return cue
+
+    def _stale(self, cue: Cue, t_s: float, max_age: float) -> bool:
+        if cue.priority is Priority.URGENT:
+            return False
+        if cue.priority is Priority.PROGRESS:
+            return self._waited.get(id(cue), 0.0) > max_age
+        return t_s - cue.t_s > max_age
 
     def reset(self) -> None:
         """Forget waiting cues and cooldowns."""
         self._pending.clear()
+        self._waited.clear()
         self._last_said.clear()
+        self._last_t = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +15,7 @@ from coach.core.exercises.common import (
     FaultBook,
     Presence,
     StateTracker,
+    Stillness,
     beyond,
     knob,
 )
@@ -86,32 +86,6 @@ def hips_to_heels(features: Features) -> float:
     if not (torso > 0 and np.isfinite(heel).all() and np.isfinite(hip).all()):
         return math.nan
     return float(np.hypot(*(hip - heel))) / torso
-
-
-class Stillness:
-    """Whether a signal has stayed within a band over a recent window."""
-
-    def __init__(self, window_s: float, band: float) -> None:
-        self._window_s = window_s
-        self._band = band
-        self._samples: deque[tuple[float, float]] = deque()
-
-    def reset(self) -> None:
-        """Forget the history."""
-        self._samples.clear()
-
-    def update(self, value: float, t_s: float) -> bool:
-        """Take one sample; True when the window is full and its range is within the band."""
-        if not math.isfinite(value):
-            self._samples.clear()
-            return False
-        self._samples.append((t_s, value))
-        while len(self._samples) > 1 and t_s - self._samples[1][0] >= self._window_s:
-            self._samples.popleft()
-        if t_s - self._samples[0][0] < self._window_s:
-            return False
-        values = [v for _, v in self._samples]
-        return max(values) - min(values) <= self._band
 
 
 class ChildsPoseEngine:

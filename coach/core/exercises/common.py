@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -321,3 +322,29 @@ class Position:
             self.reset()
             return False
         return None
+
+
+class Stillness:
+    """Whether a signal has stayed within a band over a recent window."""
+
+    def __init__(self, window_s: float, band: float) -> None:
+        self._window_s = window_s
+        self._band = band
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def reset(self) -> None:
+        """Forget the history."""
+        self._samples.clear()
+
+    def update(self, value: float, t_s: float) -> bool:
+        """Take one sample; True when the window is full and its range is within the band."""
+        if not math.isfinite(value):
+            self._samples.clear()
+            return False
+        self._samples.append((t_s, value))
+        while len(self._samples) > 1 and t_s - self._samples[1][0] >= self._window_s:
+            self._samples.popleft()
+        if t_s - self._samples[0][0] < self._window_s:
+            return False
+        values = [v for _, v in self._samples]
+        return max(values) - min(values) <= self._band

@@ -23,6 +23,7 @@ from coach.core.exercises.common import (
     Position,
     Presence,
     StateTracker,
+    Stillness,
     beyond,
     knob,
 )
@@ -59,6 +60,10 @@ class HipLiftConfig(CommonConfig):
             down by this fraction of the lift's highest point.
         baseline_tau_s: Time constant of the resting-position baseline, which
             follows the person slowly while the hips are down.
+        rest_window_s: The resting position is only taken while the hips are
+            still: they moved by at most ``rest_band_torso`` over this window
+            (a slow lift must not become the new resting position).
+        rest_band_torso: See ``rest_window_s``.
         over_arch_deg: Hips pushed this many degrees past the straight
             shoulder-knee line is an over-arched back.
         over_arch_clear_deg: The over-arch fault clears under this.
@@ -76,6 +81,10 @@ class HipLiftConfig(CommonConfig):
         0.25, 0.05, 0.9, "", "the hold ends when the hips drop this fraction"
     )
     baseline_tau_s: float = knob(1.0, 0.1, 30.0, "s", "how fast the resting position follows")
+    rest_window_s: float = knob(0.5, 0.1, 5.0, "s", "the hips must be still this long to rest")
+    rest_band_torso: float = knob(
+        0.03, 0.005, 0.3, "torso", "hip movement that still counts as still"
+    )
     over_arch_deg: float = knob(25.0, 5.0, 60.0, "deg", "hips this far past straight: over-arched")
     over_arch_clear_deg: float = knob(20.0, 0.0, 60.0, "deg", "the over-arch fault clears under")
     knee_straight_deg: float = knob(120.0, 90.0, 175.0, "deg", "knees straighter than this")
@@ -170,6 +179,7 @@ class HipLiftEngine:
         self._counter = UpDownCounter(config.lift_dwell_s)
         self._held = Debounced(False, config.lift_dwell_s)
         self._baseline = _Baseline(config.baseline_tau_s)
+        self._still = Stillness(config.rest_window_s, config.rest_band_torso)
         self._timer = HoldTimer(
             self.kind.value,
             hold_s,
@@ -239,6 +249,7 @@ class HipLiftEngine:
         self._counter.reset()
         self._held.reset()
         self._baseline.reset()
+        self._still.reset()
         self._timer.reset()
         self._faults.reset()
         self._peak = 0.0
@@ -276,11 +287,14 @@ class HipLiftEngine:
         if not features.present:  # a short gap: keep everything as it is
             return events
         lift = self._baseline.lift(features)
-        if (
+        still = self._still.update(features[HIP_LIFT], t_s)
+        resting = (
             state is PoseState.BRIDGE_DOWN
             and not self._counter.is_up
             and not (lift > cfg.lift_down_torso)
-        ):
+        )
+        # The first frames in position set the baseline; after that, only a still rest moves it.
+        if resting and (still or not self._baseline.known):
             self._baseline.update(features, t_s)
             lift = self._baseline.lift(features)
         self._lift = lift
