@@ -274,37 +274,46 @@ class FakeEngine:
                     )
                 )
         elif self._holding:
-            hold = Hold(self._start, t_s, self._elapsed, self._completed)
-            self._holds.append(hold)
-            self._holding = False
+            events += self._end_hold(t_s)
+        return events
+
+    def finish(self, t_s: float) -> list[Event]:
+        return self._end_hold(t_s) if self._holding else []
+
+    def _end_hold(self, t_s: float) -> list[Event]:
+        name = self.kind.value
+        events: list[Event] = []
+        hold = Hold(self._start, t_s, self._elapsed, self._completed)
+        self._holds.append(hold)
+        self._holding = False
+        events.append(
+            Event(
+                EventKind.HOLD_ENDED,
+                t_s,
+                name,
+                {
+                    "index": len(self._holds),
+                    "seconds": hold.seconds,
+                    "start_s": hold.start_s,
+                    "completed": hold.completed,
+                },
+            )
+        )
+        if self.kind is ExerciseKind.HIP_LIFT:
+            self._reps += 1
             events.append(
                 Event(
-                    EventKind.HOLD_ENDED,
+                    EventKind.REP_COUNTED,
                     t_s,
                     name,
                     {
-                        "index": len(self._holds),
-                        "seconds": hold.seconds,
+                        "count": self._reps,
+                        "held_s": hold.seconds,
+                        "met_hold": hold.completed,
                         "start_s": hold.start_s,
-                        "completed": hold.completed,
                     },
                 )
             )
-            if self.kind is ExerciseKind.HIP_LIFT:
-                self._reps += 1
-                events.append(
-                    Event(
-                        EventKind.REP_COUNTED,
-                        t_s,
-                        name,
-                        {
-                            "count": self._reps,
-                            "held_s": hold.seconds,
-                            "met_hold": hold.completed,
-                            "start_s": hold.start_s,
-                        },
-                    )
-                )
         return events
 
 

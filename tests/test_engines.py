@@ -546,10 +546,22 @@ def test_hip_lifts_count_each_lift_once_with_its_hold() -> None:
             ],
             0,
         ),
+        # Coming back to rest a little higher than before still ends the lift.
+        (
+            [
+                Stretch(DOWN, 2.0, S.BRIDGE_DOWN),
+                Stretch(UP, 0.4, S.BRIDGE_UP, start=DOWN),
+                Stretch(UP, 2.0, S.BRIDGE_UP),
+                Stretch(blend(DOWN, UP, 0.2), 0.6, S.BRIDGE_DOWN, start=UP),
+                Stretch(blend(DOWN, UP, 0.2), 2.0, S.BRIDGE_DOWN),
+                *lift(2.0),
+            ],
+            2,
+        ),
         # A tiny rise is not a lift.
         ([Stretch(DOWN, 2.0, S.BRIDGE_DOWN), *lift(2.0, TINY, S.BRIDGE_DOWN)], 0),
     ],
-    ids=["small-lift", "no-start-position", "negatives", "tiny"],
+    ids=["small-lift", "no-start-position", "negatives", "higher-rest", "tiny"],
 )
 def test_hip_lift_counts(stretches: list[Stretch], reps: int) -> None:
     engine, events = play(HL, stretches, hold_s=15.0)
@@ -639,3 +651,49 @@ def test_hip_lift_gauge_reads_the_lift() -> None:
     assert gauge is not None and gauge.name == "hip lift" and gauge.unit == "torso"
     assert gauge.value > gauge.low
     assert math.isfinite(gauge.value)
+
+
+# --- With the real classifier --------------------------------------------------------------
+
+
+def _moves(*steps: tuple[str, float]) -> list[Segment]:
+    """Segments that move into each posture for 0.5 s, then stay for the given time."""
+    out: list[Segment] = []
+    previous: str | None = None
+    for body, seconds in steps:
+        if previous is not None:
+            out.append(Segment(body, 0.5, start=previous))
+        out.append(Segment(body, seconds))
+        previous = body
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kind", "segments", "hold_s", "reps", "holds"),
+    [
+        (
+            HL,
+            _moves((DOWN, 2.0), (UP, 2.0), (DOWN, 1.5), (UP, 2.0), (DOWN, 1.5)),
+            15.0,
+            2,
+            2,
+        ),
+        (CC, _moves(("tabletop", 1.0), ("cow", 1.5), ("cat", 1.5), ("tabletop", 1.0)), None, 1, 0),
+        (CP, _moves(("tabletop", 1.0), ("childs_pose", 6.0), ("tabletop", 2.0)), 30.0, 0, 1),
+        (HL, _moves(("plank", 2.0), ("down_dog", 2.0), ("plank", 2.0)), 15.0, 0, 0),
+        (CC, _moves(("plank", 2.0), ("bird_dog", 2.0), ("plank", 2.0)), None, 0, 0),
+    ],
+    ids=["hip-lifts", "cat-cow", "childs-pose", "down-dog-as-hip-lift", "bird-dog-as-cat-cow"],
+)
+def test_engines_with_the_real_classifier(
+    kind: ExerciseKind, segments: list[Segment], hold_s: float | None, reps: int, holds: int
+) -> None:
+    engine = make_engine(kind, None, hold_s=hold_s)
+    extractor = FeatureExtractor()
+    t_s = 0.0
+    for pose in sequence(segments, fps=FPS, noise_px=0.5):
+        engine.update(extractor.update(pose), pose.t_s)
+        t_s = pose.t_s
+    engine.finish(t_s)  # type: ignore[attr-defined]
+    assert engine.reps == reps
+    assert len(engine.holds) == holds

@@ -100,6 +100,7 @@ def test_phases_and_events_in_order_for_one_exercise() -> None:
         "cue:hold_countdown",
         "hold_completed",
         "cue:hold_done",
+        "hold_ended",  # the hold still under way ends with the exercise
         "exercise_completed",
         "session_completed",
         "cue:done",
@@ -168,8 +169,11 @@ def test_a_lost_person_pauses_the_hold_and_is_cued_once() -> None:
     assert cue_keys(events).count("pose_lost") == 1
     lost_cue = next(e for e in events if e.kind is EventKind.CUE and e["key"] == "pose_lost")
     assert lost_cue.t_s == pytest.approx(gone[0] + CONFIG.lost_after_s, abs=0.15)
-    # Never treated as out of position: no hold ended, no return to waiting.
-    assert not [e for e in events if e.kind is EventKind.HOLD_ENDED]
+    # Never treated as out of position: the hold ends only with the exercise.
+    done = next(e for e in events if e.kind is EventKind.EXERCISE_COMPLETED)
+    ended = [e for e in events if e.kind is EventKind.HOLD_ENDED]
+    assert [e.t_s for e in ended] == [done.t_s]
+    assert ended[0]["seconds"] == pytest.approx(5.0, abs=0.15)
     assert ctrl.phase is Phase.DONE
 
 
@@ -240,7 +244,8 @@ def test_pause_freezes_the_rest_timer() -> None:
     [
         (0.5, ["setup_done", "exercise_started"]),  # skips the camera set-up
         (1.5, ["exercise_skipped", "cue:skipped", "exercise_started"]),  # intro
-        (3.5, ["exercise_skipped", "cue:skipped", "exercise_started"]),  # active
+        # active: the hold under way is ended and kept
+        (3.5, ["hold_ended", "exercise_skipped", "cue:skipped", "exercise_started"]),
     ],
 )
 def test_skip_moves_on(skip_at: float, expected_after: list[str]) -> None:
@@ -308,9 +313,12 @@ def test_stop_is_safe_in_every_phase(stop_at: float, phase: Phase) -> None:
     drive(ctrl, stop_at - 0.1)
     assert ctrl.phase is phase
     events = ctrl.stop(stop_at, "user")
-    assert kinds(events) == ["session_stopped", "cue:stopped"]
-    assert events[0]["reason"] == "user"
-    assert events[1]["priority"] == 3  # urgent: said before anything waiting
+    # A hold under way when the person stops is ended and kept for the record.
+    ended = ["hold_ended"] if phase is Phase.ACTIVE else []
+    assert kinds(events) == [*ended, "session_stopped", "cue:stopped"]
+    stopped = events[len(ended) :]
+    assert stopped[0]["reason"] == "user"
+    assert stopped[1]["priority"] == 3  # urgent: said before anything waiting
     assert ctrl.done
     assert ctrl.stop(stop_at + 0.1) == []
     assert ctrl.update(features(stop_at + 0.2), stop_at + 0.2) == []

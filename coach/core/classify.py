@@ -5,7 +5,8 @@ the body nearer the camera, in image space with "up" toward the top of the
 frame and every length in torso lengths (shoulder to hip):
 
 - child's pose: knees and hips deeply bent, hips back toward the heels, the
-  trunk low and the head no higher than the hips;
+  trunk low, the head no higher than the hips and the knees on the floor
+  (lying on the back hugging the knees is not child's pose);
 - all fours (tabletop, cat, cow): trunk near horizontal, thighs and arms
   near vertical (knees under hips, hands under shoulders), hips and knees
   bent about a right angle. Cat is a back rounded up with the chin tucked,
@@ -68,6 +69,9 @@ class ClassifierConfig:
     )
     childs_min_head_drop: float = _knob(
         -0.25, -1.0, 1.0, "torso", "ear at least this far below the hip (head low)"
+    )
+    childs_max_knee_rise: float = _knob(
+        0.0, -0.5, 0.5, "torso", "knee at most this far above the hip (knees on the floor)"
     )
     # All fours: tabletop, cat and cow.
     fours_max_trunk_deg: float = _knob(
@@ -179,6 +183,7 @@ class BodyLayout:
     arm_tilt_deg: float  # shoulder-wrist from vertical, 0 with the hand under the shoulder
     arm_drop: float  # wrist below shoulder
     shin_rise: float  # knee above ankle
+    knee_rise: float  # knee above hip
     shoulder_rise: float  # shoulder above ankle
     hip_rise: float  # hip above shoulder
     head_drop: float  # ear below hip
@@ -225,6 +230,7 @@ def body_layout(features: Features) -> BodyLayout | None:
         arm_tilt_deg=_tilt_from_vertical(shoulder, wrist),
         arm_drop=above(shoulder, wrist),
         shin_rise=above(knee, ankle),
+        knee_rise=above(knee, hip),
         shoulder_rise=above(shoulder, ankle),
         hip_rise=above(hip, shoulder),
         head_drop=above(hip, ear),
@@ -266,6 +272,7 @@ def _childs_pose(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
         and lim.at_most(b.trunk_deg, c.childs_max_trunk_deg, "deg")
         and lim.at_most(b.hip_heel, c.childs_max_hip_heel, "torso")
         and lim.at_least(b.head_drop, c.childs_min_head_drop, "torso")
+        and lim.at_most(b.knee_rise, c.childs_max_knee_rise, "torso")
     )
 
 

@@ -469,6 +469,7 @@ class SessionController:
             return events + self._end_rest(t_s)
         spec = self.current
         assert spec is not None
+        events += self._finish_engine(t_s)
         events.append(
             Event(
                 EventKind.EXERCISE_SKIPPED,
@@ -487,7 +488,10 @@ class SessionController:
         if not self._started:
             self._started = True
         self._now = t_s
-        events = [Event(EventKind.SESSION_STOPPED, t_s, self._exercise_name(), {"reason": reason})]
+        events = self._finish_engine(t_s)
+        events.append(
+            Event(EventKind.SESSION_STOPPED, t_s, self._exercise_name(), {"reason": reason})
+        )
         events += self._session_cue("stopped", t_s)
         self._paused = False
         self._enter(Phase.DONE)
@@ -664,12 +668,18 @@ class SessionController:
             return self._exercise_cue("intro_done", t_s)
         return self._exercise_cue("get_into_position", t_s)
 
+    def _finish_engine(self, t_s: float) -> list[Event]:
+        """End what the engine still has under way, so the record keeps it."""
+        if self._engine is None or self._phase not in (Phase.WAIT_POSITION, Phase.ACTIVE):
+            return []
+        return self._engine.finish(t_s)
+
     def _finish_set(self, t_s: float) -> list[Event]:
         spec, engine = self.current, self._engine
         assert spec is not None and engine is not None
+        events = self._finish_engine(t_s)
         self._total_reps += engine.reps
         self._total_holds += self._set_holds
-        events: list[Event] = []
         if not (self._last_cue_key == "hold_done" and self._cue_t == t_s):
             # After "hold done" a "relax" on the same moment would only repeat it.
             events += self._exercise_cue("set_done" if "set_done" in spec.cues else "relax", t_s)

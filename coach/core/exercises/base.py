@@ -71,6 +71,10 @@ class ExerciseEngine(Protocol):
         """Take one frame's features; return what happened."""
         ...
 
+    def finish(self, t_s: float) -> list[Event]:
+        """The exercise is over: end a hold or repetition still under way."""
+        ...
+
     def reset(self) -> None:
         """Start again, as if new."""
         ...

@@ -129,7 +129,7 @@ class ChildsPoseEngine:
 
     @property
     def reps(self) -> int:
-        """Holds started (child's pose has no repetitions of its own)."""
+        """Always 0: child's pose is dosed in holds (see ``holds``), not repetitions."""
         return 0
 
     @property

@@ -53,6 +53,9 @@ class HipLiftConfig(CommonConfig):
         lift_up_torso: Lift above the resting position that counts as "up":
             a couple of inches is about a tenth of a torso.
         lift_down_torso: Back under this lift, the hips are down again.
+        down_fraction: The hips are also down again once they are back
+            within this fraction of the lift's highest point from the resting
+            position, so a rest a little higher than before still ends the lift.
         lift_attempt_torso: A lift over this that does not reach "up" for
             ``fault_raise_s`` is "not lifted enough".
         lift_dwell_s: Up or down must last this long to count.
@@ -75,6 +78,9 @@ class HipLiftConfig(CommonConfig):
 
     lift_up_torso: float = knob(0.1, 0.03, 1.0, "torso", "lift above rest that counts as up")
     lift_down_torso: float = knob(0.05, 0.0, 1.0, "torso", "under this lift the hips are down")
+    down_fraction: float = knob(
+        0.25, 0.0, 0.9, "", "down again within this fraction of the lift from rest"
+    )
     lift_attempt_torso: float = knob(0.05, 0.01, 1.0, "torso", "a lift this big that stays short")
     lift_dwell_s: float = knob(0.15, 0.0, 3.0, "s", "up or down must last this long")
     hold_drop_fraction: float = knob(
@@ -301,7 +307,10 @@ class HipLiftEngine:
         if not math.isfinite(lift):
             return events
         was_up = self._counter.is_up
-        rep = self._counter.update(lift, cfg.lift_up_torso, cfg.lift_down_torso, t_s)
+        down = cfg.lift_down_torso
+        if was_up:
+            down = min(max(down, self._peak * cfg.down_fraction), cfg.lift_up_torso)
+        rep = self._counter.update(lift, cfg.lift_up_torso, down, t_s)
         if self._counter.is_up:
             self._peak = lift if not was_up else max(self._peak, lift)
             at_top = lift >= self._peak * (1.0 - cfg.hold_drop_fraction)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from enum import Enum
+from enum import StrEnum
 
 from coach.core.events import Event, EventKind
 from coach.core.exercises.base import Hold
 
 
-class HoldPhase(str, Enum):
+class HoldPhase(StrEnum):
     """Where a hold is.
 
     IDLE -> HOLDING when the target pose is reached; HOLDING -> PAUSED when
