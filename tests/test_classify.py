@@ -65,6 +65,11 @@ RULES = [
     ("child's pose with arms by the sides", _variant("childs_pose", shoulder=20), "childs_pose"),
     ("knees not bent enough for child's pose", _variant("childs_pose", knee=95), "other"),
     ("kneeling upright is not child's pose", "kneeling", "other"),
+    (
+        "lying on the back hugging the knees",
+        BodyPose(trunk_deg=0, hip=45, knee=40, shoulder=30, belly_down=False),
+        "other",
+    ),
     # All fours: cat needs a rounded back and a tucked chin; cow a sag and a lifted head.
     ("head tucked on a flat back", _variant("tabletop", head_deg=-65), "tabletop"),
     ("head lifted on a flat back", _variant("tabletop", head_deg=45), "tabletop"),
