@@ -61,9 +61,9 @@ def _values(kind: ExerciseKind, up: bool, phase: float) -> dict[str, float]:
     wobble = 2.0 * math.sin(phase)
     if kind is ExerciseKind.CHILDS_POSE:
         hip = 55.0 + wobble if up else 120.0 + wobble
-        return {"hip": hip, "knee": 40.0 + wobble, "trunk": 10.0, "back_curve": 0.0}
+        return {"hip": hip, "knee": 40.0 + wobble, "trunk": 10.0, "back_bend": 0.0}
     if kind is ExerciseKind.CAT_COW:
-        return {"hip": 95.0, "knee": 90.0, "back_curve": 0.08 * math.sin(phase), "trunk": 5.0}
+        return {"hip": 95.0, "knee": 90.0, "back_bend": 0.08 * math.sin(phase), "trunk": 5.0}
     lift = 0.15 if up else 0.01
     return {"hip": 150.0, "knee": 90.0, "hip_lift": lift + 0.005 * math.sin(phase)}
 

@@ -117,7 +117,7 @@ def test_pose_prints_angles_and_writes_an_annotated_image(child_image, tmp_path)
         app, ["pose", str(child_image), "--out", str(out)], env={"COLUMNS": "200"}
     )
     assert result.exit_code == 0, result.output
-    for word in ("shoulder", "hip", "knee", "ankle", "visibility", "trunk", "back_curve"):
+    for word in ("shoulder", "hip", "knee", "ankle", "visibility", "trunk", "back_bend"):
         assert word in result.output
     annotated = read_image(out)
     original = read_image(child_image)

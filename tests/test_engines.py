@@ -472,10 +472,10 @@ def test_tabletop_faults(body: BodyPose, key: str) -> None:
     ]
 
 
-def test_cat_cow_gauge_is_the_back_curve() -> None:
+def test_cat_cow_gauge_is_the_back_bend() -> None:
     engine, _ = play(CC, [Stretch("tabletop", 1.0, S.TABLETOP), Stretch("cat", 1.0, S.CAT)])
     gauge = engine.gauge  # type: ignore[attr-defined]
-    assert gauge is not None and gauge.name == "back curve"
+    assert gauge is not None and gauge.name == "back bend"
     assert gauge.value > gauge.high  # a clear cat is past the top of the band
 
 

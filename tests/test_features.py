@@ -1,4 +1,4 @@
-"""Body features on synthetic poses: side choice, view and framing checks, angles, back curve."""
+"""Body features on synthetic poses: side choice, view and framing checks, angles, back bend."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from coach.core.features import (
-    BACK_CURVE,
+    BACK_BEND,
     HIP_LIFT,
     SIGNALS,
     TRUNK,
     FeatureConfig,
     FeatureExtractor,
-    back_curve,
+    back_bend,
     in_frame,
     nearer_side,
 )
@@ -187,7 +187,7 @@ def test_signals_of_a_pose_on_all_fours():
         assert features.raw[name] == pytest.approx(value, abs=1e-3), name
     assert features.raw[HIP_LIFT] > 0  # hips above the shoulder-ankle line
     assert features.torso_px == pytest.approx(300.0)
-    assert math.isnan(features.raw[BACK_CURVE])  # no silhouette asked for
+    assert math.isnan(features.raw[BACK_BEND])  # no silhouette asked for
 
 
 def test_empty_pose_restarts_the_filters():
@@ -217,7 +217,7 @@ def test_feature_config_refuses_impossible_values(kwargs):
         FeatureConfig(**kwargs)
 
 
-# ---------------------------------------------------------------- back curve
+# ---------------------------------------------------------------- back bend
 
 
 def back_mask(bump_px: float, scale: float = 1.0) -> np.ndarray:
@@ -237,9 +237,9 @@ def back_mask(bump_px: float, scale: float = 1.0) -> np.ndarray:
 
 
 @pytest.mark.parametrize("scale", [1.0, 0.25])
-def test_back_curve_tells_a_rounded_back_from_a_sagging_one(scale):
+def test_back_bend_tells_a_rounded_back_from_a_sagging_one(scale):
     values = {
-        name: back_curve(make_pose(ALL_FOURS, mask=back_mask(bump, scale)), Side.LEFT)
+        name: back_bend(make_pose(ALL_FOURS, mask=back_mask(bump, scale)), Side.LEFT)
         for name, bump in (("rounded", 40.0), ("flat", 0.0), ("sagging", -30.0))
     }
     assert values["rounded"] > 0.02
@@ -248,13 +248,13 @@ def test_back_curve_tells_a_rounded_back_from_a_sagging_one(scale):
     assert values["rounded"] > values["flat"] > values["sagging"]
 
 
-def test_back_curve_is_the_same_at_any_mask_size():
-    full = back_curve(make_pose(ALL_FOURS, mask=back_mask(40.0, 1.0)), Side.LEFT)
-    small = back_curve(make_pose(ALL_FOURS, mask=back_mask(40.0, 0.25)), Side.LEFT)
+def test_back_bend_is_the_same_at_any_mask_size():
+    full = back_bend(make_pose(ALL_FOURS, mask=back_mask(40.0, 1.0)), Side.LEFT)
+    small = back_bend(make_pose(ALL_FOURS, mask=back_mask(40.0, 0.25)), Side.LEFT)
     assert small == pytest.approx(full, abs=0.015)
 
 
-def test_back_curve_is_unknown_without_a_silhouette():
-    assert math.isnan(back_curve(make_pose(ALL_FOURS), Side.LEFT))
+def test_back_bend_is_unknown_without_a_silhouette():
+    assert math.isnan(back_bend(make_pose(ALL_FOURS), Side.LEFT))
     empty = np.zeros((SIZE[1], SIZE[0]), dtype=np.float32)
-    assert math.isnan(back_curve(make_pose(ALL_FOURS, mask=empty), Side.LEFT))
+    assert math.isnan(back_bend(make_pose(ALL_FOURS, mask=empty), Side.LEFT))

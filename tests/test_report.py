@@ -85,7 +85,7 @@ def test_the_report_compares_against_the_assigned_routine(tmp_path: Path) -> Non
 def test_plot_data_uses_the_key_signal_and_band(routine: Routine, tmp_path: Path) -> None:
     data = load_session(record(routine, tmp_path))
     plots = [exercise_plot(data, i) for i in range(len(routine.exercises))]
-    assert [p.label for p in plots if p] == ["hip angle", "back curve", "hip lift above rest"]
+    assert [p.label for p in plots if p] == ["hip angle", "back bend", "hip lift above rest"]
     childs_pose = plots[0]
     assert childs_pose is not None
     assert len(childs_pose.holds) == 3 and childs_pose.faults[0][0] == "fault_a"

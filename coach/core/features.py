@@ -71,7 +71,6 @@ TRUNK = "trunk"  # incline of shoulder-hip above horizontal, degrees
 HEAD_HEIGHT = "head_height"  # ear above the shoulder-hip line, torso lengths
 HIP_LIFT = "hip_lift"  # hip above the shoulder-ankle line, torso lengths
 HIP_LIFT_KNEE = "hip_lift_knee"  # hip above the shoulder-knee line, torso lengths
-BACK_CURVE = "back_curve"  # mid-back above the ends of the back, torso lengths
 SIDE_VIEW_RATIO = "side_view_ratio"  # left-right shoulder distance, torso lengths
 HEAD_PITCH = "head_pitch"  # shoulder-ear against the trunk line, degrees, + raised, - tucked
 BACK_BEND = "back_bend"  # bow of the back's outline between its ends, torso lengths
@@ -82,7 +81,6 @@ SIGNALS: tuple[str, ...] = (
     HEAD_HEIGHT,
     HIP_LIFT,
     HIP_LIFT_KNEE,
-    BACK_CURVE,
     SIDE_VIEW_RATIO,
     HEAD_PITCH,
     BACK_BEND,
@@ -178,54 +176,6 @@ def in_frame(pose: Pose, side: Side, margin: float = 0.0) -> bool:
         and (pts[:, 1] >= lo_y).all()
         and (pts[:, 1] <= hi_y).all()
     )
-
-
-def back_curve(pose: Pose, side: Side, samples: int = 15) -> float:
-    """How much the middle of the back rises above its ends, in torso lengths.
-
-    Walks up from points on the shoulder-hip line to the top edge of the
-    person's silhouette. A rounded back (cat) is higher in the middle than at
-    the shoulders and hips: positive. A sagging back (cow) is lower: negative.
-    NaN without a segmentation mask or when the silhouette is not found.
-    """
-    mask = pose.mask
-    if mask is None or mask.ndim != 2 or mask.size == 0:
-        return math.nan
-    scale = mask.shape[1] / pose.image_size[0]
-    table = SIDE_LANDMARKS[side]
-    shoulder = pose.point(table[Joint.SHOULDER]).astype(np.float64) * scale
-    hip = pose.point(table[Joint.HIP]).astype(np.float64) * scale
-    trunk = hip - shoulder
-    torso = math.hypot(trunk[0], trunk[1])
-    if not (torso >= 4.0 and np.isfinite(trunk).all()):
-        return math.nan
-    normal = np.array([trunk[1], -trunk[0]]) / torso
-    if normal[1] > 0:  # point up the image, toward the back when on all fours
-        normal = -normal
-    fractions = np.linspace(0.15, 0.85, samples)
-    steps = np.arange(0, int(torso) + 1, dtype=np.float64)
-    bases = shoulder[None, :] + fractions[:, None] * trunk[None, :]
-    probes = bases[:, None, :] + steps[None, :, None] * normal[None, None, :]
-    cols = np.clip(np.rint(probes[..., 0]).astype(int), 0, mask.shape[1] - 1)
-    rows = np.clip(np.rint(probes[..., 1]).astype(int), 0, mask.shape[0] - 1)
-    inside = mask[rows, cols] >= 0.5
-    outside_frame = (
-        (probes[..., 0] < 0)
-        | (probes[..., 0] > mask.shape[1] - 1)
-        | (probes[..., 1] < 0)
-        | (probes[..., 1] > mask.shape[0] - 1)
-    )
-    inside &= ~outside_frame
-    # Height of the back above each base point: the first step out of the body.
-    exits = np.argmin(inside, axis=1).astype(np.float64)
-    exits[~inside[:, 0]] = np.nan  # the joint line itself is off the body
-    exits[inside.all(axis=1)] = np.nan  # never left the body: no edge found
-    third = samples // 3
-    ends = np.concatenate([exits[:third], exits[-third:]])
-    middle = exits[third:-third]
-    if np.isnan(ends).mean() > 0.5 or np.isnan(middle).mean() > 0.5:
-        return math.nan
-    return float((np.nanmax(middle) - np.nanmean(ends)) / torso)
 
 
 def head_pitch(pose: Pose, side: Side) -> float:
@@ -356,7 +306,6 @@ def raw_signals(pose: Pose, side: Side, back_samples: int = 15) -> tuple[dict[st
     values[HEAD_HEIGHT] = per_torso(height_above_line(pose.point(table[Joint.EAR]), shoulder, hip))
     values[HIP_LIFT] = per_torso(height_above_line(hip, shoulder, pose.point(table[Joint.ANKLE])))
     values[HIP_LIFT_KNEE] = per_torso(height_above_line(hip, shoulder, pose.point(table[Joint.KNEE])))
-    values[BACK_CURVE] = back_curve(pose, side, back_samples)
     values[SIDE_VIEW_RATIO] = side_view_ratio(pose, torso)
     values[HEAD_PITCH] = head_pitch(pose, side)
     values[BACK_BEND] = back_bend(pose, side, back_samples)

@@ -69,8 +69,8 @@ KEY_SIGNALS: dict[ExerciseKind, KeySignal] = {
         "hip", "hip angle", "deg", None, "gauge_hip_max_deg", fallback="knee"
     ),
     ExerciseKind.CAT_COW: KeySignal(
-        "back_curve",
-        "back curve",
+        "back_bend",
+        "back bend",
         "torso",
         "gauge_cow_torso",
         "gauge_cat_torso",

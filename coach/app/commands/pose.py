@@ -27,7 +27,8 @@ OVERLAY_VALUES: tuple[tuple[str, str], ...] = (
     ("shoulder", "deg"),
     ("trunk", "deg"),
     ("hip_lift", "torso"),
-    ("back_curve", "torso"),
+    ("back_bend", "torso"),
+    ("head_pitch", "deg"),
 )
 
 

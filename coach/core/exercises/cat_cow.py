@@ -18,7 +18,7 @@ from coach.core.exercises.common import (
     knob,
 )
 from coach.core.exercises.reps import CycleCounter
-from coach.core.features import BACK_CURVE, Features
+from coach.core.features import BACK_BEND, Features
 from coach.core.landmarks import Joint
 from coach.core.states import ExerciseKind, PoseState
 
@@ -48,9 +48,9 @@ class CatCowConfig(CommonConfig):
         offset_far_torso: Hands ahead of or behind the shoulders (knees of the
             hips) by more than this, across the floor in torso lengths, is a fault.
         offset_near_torso: The fault clears when the offset is back under this.
-        gauge_cow_torso: Back curve (torso lengths) of a clear cow, for the
+        gauge_cow_torso: Back bend (torso lengths) of a clear cow, for the
             band shown on screen (negative: the back sags).
-        gauge_cat_torso: Back curve of a clear cat (positive: rounded up).
+        gauge_cat_torso: Back bend of a clear cat (positive: rounded up).
     """
 
     phase_dwell_s: float = knob(0.3, 0.0, 5.0, "s", "cat or cow must last this long")
@@ -58,8 +58,8 @@ class CatCowConfig(CommonConfig):
     slow_cycle_s: float = knob(2.5, 0.5, 60.0, "s", "the too-fast fault clears after this")
     offset_far_torso: float = knob(0.4, 0.1, 1.5, "torso", "hands or knees this far off is a fault")
     offset_near_torso: float = knob(0.3, 0.05, 1.5, "torso", "the offset fault clears under this")
-    gauge_cow_torso: float = knob(-0.03, -0.5, 0.0, "torso", "back curve of a clear cow")
-    gauge_cat_torso: float = knob(0.05, 0.0, 0.5, "torso", "back curve of a clear cat")
+    gauge_cow_torso: float = knob(-0.07, -0.5, 0.0, "torso", "back bend of a clear cow")
+    gauge_cat_torso: float = knob(0.05, 0.0, 0.5, "torso", "back bend of a clear cat")
 
     def validate(self) -> None:
         """Check that every hysteresis pair is the right way round."""
@@ -151,9 +151,9 @@ class CatCowEngine:
         cfg = self._config
         events = self._presence.update(features, t_s)
         state = self._presence.state
-        curve = features[BACK_CURVE]
+        curve = features[BACK_BEND]
         self._gauge = (
-            Gauge("back curve", curve, cfg.gauge_cow_torso, cfg.gauge_cat_torso, "torso")
+            Gauge("back bend", curve, cfg.gauge_cow_torso, cfg.gauge_cat_torso, "torso")
             if math.isfinite(curve)
             else None
         )
