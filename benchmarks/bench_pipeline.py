@@ -232,11 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="passes over the video per mode")
     parser.add_argument("--prefetch", type=int, default=4, help="frames decoded ahead (0: none)")
     parser.add_argument(
-        "--mask", choices=("both", "no", "yes"), default="both",
+        "--mask",
+        choices=("both", "no", "yes"),
+        default="both",
         help="run without and/or with segmentation masks",
     )
     parser.add_argument(
-        "--full-size", action="store_true",
+        "--full-size",
+        action="store_true",
         help="decode the original file in the pipeline and resize each frame",
     )
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """coach: a home-exercise coach for back spasms that watches through the camera."""
 
-from coach.core.features import Features, FeatureConfig, FeatureExtractor
+from coach.core.features import FeatureConfig, FeatureExtractor, Features
 from coach.core.landmarks import Joint, Landmark, Side
 from coach.core.pose import Pose
 from coach.errors import CoachError

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import tomllib
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import tomllib
 
 import coach.core.routine as routine_module
 from coach.adapters.routine_store import (

@@ -106,9 +106,7 @@ class _EngineWorker:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         if not _ENGINE_IN_USE.acquire(blocking=False):
-            raise SpeechError(
-                "another speaker is still open; close it before opening a new one"
-            )
+            raise SpeechError("another speaker is still open; close it before opening a new one")
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
         if not self._ready.wait(_START_TIMEOUT_S):

@@ -59,7 +59,9 @@ class FeatureConfig:
         if not 0.0 <= self.side_switch_margin <= 1.0:
             raise ValueError(f"side_switch_margin must be in 0..1, got {self.side_switch_margin}")
         if not 0.0 < self.side_view_max_ratio <= 2.0:
-            raise ValueError(f"side_view_max_ratio must be in (0, 2], got {self.side_view_max_ratio}")
+            raise ValueError(
+                f"side_view_max_ratio must be in (0, 2], got {self.side_view_max_ratio}"
+            )
         if not 0.0 <= self.frame_margin < 0.5:
             raise ValueError(f"frame_margin must be in [0, 0.5), got {self.frame_margin}")
         if self.back_samples < 5:
@@ -305,7 +307,8 @@ def raw_signals(pose: Pose, side: Side, back_samples: int = 15) -> tuple[dict[st
     values[TRUNK] = incline_deg(shoulder, hip)
     values[HEAD_HEIGHT] = per_torso(height_above_line(pose.point(table[Joint.EAR]), shoulder, hip))
     values[HIP_LIFT] = per_torso(height_above_line(hip, shoulder, pose.point(table[Joint.ANKLE])))
-    values[HIP_LIFT_KNEE] = per_torso(height_above_line(hip, shoulder, pose.point(table[Joint.KNEE])))
+    knee = pose.point(table[Joint.KNEE])
+    values[HIP_LIFT_KNEE] = per_torso(height_above_line(hip, shoulder, knee))
     values[SIDE_VIEW_RATIO] = side_view_ratio(pose, torso)
     values[HEAD_PITCH] = head_pitch(pose, side)
     values[BACK_BEND] = back_bend(pose, side, back_samples)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
 class Landmark(IntEnum):
@@ -46,14 +46,14 @@ class Landmark(IntEnum):
 NUM_LANDMARKS = len(Landmark)
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     """A side of the body."""
 
     LEFT = "left"
     RIGHT = "right"
 
 
-class Joint(str, Enum):
+class Joint(StrEnum):
     """Side-free names of the joints the exercises are judged on."""
 
     EAR = "ear"

@@ -103,4 +103,5 @@ class Pose:
 
     def point(self, landmark: Landmark) -> np.ndarray:
         """Pixel position of one landmark as a (2,) array."""
-        return self.xy[int(landmark)]
+        point: np.ndarray = self.xy[int(landmark)]
+        return point

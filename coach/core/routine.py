@@ -16,14 +16,13 @@ import difflib
 import enum
 import re
 import string
+import tomllib
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import tomllib
 
 from coach.core.features import FeatureConfig
 from coach.core.states import ExerciseKind

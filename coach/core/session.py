@@ -31,7 +31,7 @@ import math
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from coach.core.cues import Priority
@@ -44,7 +44,7 @@ from coach.core.safety import SafetyResult, validate_pain
 from coach.core.states import ExerciseKind, PoseState
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     """Where the session is."""
 
     SETUP = "setup"  # waiting until the camera sees the whole body from the side

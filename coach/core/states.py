@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class PoseState(str, Enum):
+class PoseState(StrEnum):
     """Which pose the person is in."""
 
     CHILDS_POSE = "childs_pose"
@@ -17,7 +17,7 @@ class PoseState(str, Enum):
     OTHER = "other"
 
 
-class ExerciseKind(str, Enum):
+class ExerciseKind(StrEnum):
     """The exercises the coach guides."""
 
     CHILDS_POSE = "childs_pose"

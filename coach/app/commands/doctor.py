@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +33,7 @@ PROBE_TIMEOUT_S = 30.0
 CAMERA_FRAME_TIMEOUT_S = 3.0
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """How one check turned out."""
 
     OK = "ok"
@@ -161,12 +161,15 @@ def check_opencv_wheels() -> Check:
         return Check("OpenCV", Status.OK, installed[0])
     if not installed:
         return Check(
-            "OpenCV", Status.MISSING, "no OpenCV wheel is installed",
+            "OpenCV",
+            Status.MISSING,
+            "no OpenCV wheel is installed",
             "pip install --force-reinstall mediapipe (it brings opencv-contrib-python)",
         )
     others = [w.split()[0] for w in installed if not w.startswith("opencv-contrib-python ")]
     return Check(
-        "OpenCV", Status.MISSING,
+        "OpenCV",
+        Status.MISSING,
         f"{len(installed)} OpenCV wheels share one cv2 folder: {', '.join(installed)}",
         f"pip uninstall -y {' '.join(others)} && "
         "pip install --force-reinstall opencv-contrib-python",
@@ -181,8 +184,12 @@ def check_model_file(model: Path | None) -> Check:
     try:
         path = verify_model(model)
     except ModelError as exc:
-        return Check("Pose model", Status.MISSING, str(exc),
-                     "pip install --force-reinstall . (or pass --model PATH)")
+        return Check(
+            "Pose model",
+            Status.MISSING,
+            str(exc),
+            "pip install --force-reinstall . (or pass --model PATH)",
+        )
     which = "SHA-256 ok" if model is None else "given with --model, not hash-checked"
     return Check("Pose model", Status.OK, f"{path} ({which})")
 
@@ -191,11 +198,18 @@ def model_load_result(child: _Child, file_check: Check) -> Check:
     """Turn the model probe's answer into the model line."""
     answer, tail = child.result(PROBE_TIMEOUT_S)
     if answer and answer.get("ok"):
-        return Check(file_check.name, Status.OK,
-                     f"{file_check.detail}; loads (mediapipe {answer.get('mediapipe')})")
+        return Check(
+            file_check.name,
+            Status.OK,
+            f"{file_check.detail}; loads (mediapipe {answer.get('mediapipe')})",
+        )
     reason = str(answer.get("error", tail)) if answer else tail
-    return Check(file_check.name, Status.MISSING, f"does not load: {reason}",
-                 "pip install --force-reinstall . (or pass --model with a pose_landmarker .task)")
+    return Check(
+        file_check.name,
+        Status.MISSING,
+        f"does not load: {reason}",
+        "pip install --force-reinstall . (or pass --model with a pose_landmarker .task)",
+    )
 
 
 def check_camera(index: int) -> Check:
@@ -206,34 +220,58 @@ def check_camera(index: int) -> Check:
     videos_note = "Videos still work (coach pose VIDEO); --no-camera skips this check."
     start = time.monotonic()
     try:
-        with CameraSource(index, first_frame_timeout_s=CAMERA_FRAME_TIMEOUT_S,
-                          stall_timeout_s=CAMERA_FRAME_TIMEOUT_S) as camera:
+        with CameraSource(
+            index,
+            first_frame_timeout_s=CAMERA_FRAME_TIMEOUT_S,
+            stall_timeout_s=CAMERA_FRAME_TIMEOUT_S,
+        ) as camera:
             frame = camera.read()
     except SourceError as exc:
-        devices = sorted(str(p) for p in Path("/dev").glob("video*")) if sys.platform.startswith(
-            "linux") else []
+        devices = (
+            sorted(str(p) for p in Path("/dev").glob("video*"))
+            if sys.platform.startswith("linux")
+            else []
+        )
         seen = f" Devices here: {', '.join(devices)}." if devices else ""
-        return Check(f"Camera {index}", Status.MISSING, f"{exc}{seen}",
-                     f"Connect a camera or pick another with --camera N. {videos_note}")
+        return Check(
+            f"Camera {index}",
+            Status.MISSING,
+            f"{exc}{seen}",
+            f"Connect a camera or pick another with --camera N. {videos_note}",
+        )
     height, width = frame.image.shape[:2]
-    return Check(f"Camera {index}", Status.OK,
-                 f"{width}x{height}, first picture after {time.monotonic() - start:.1f} s")
+    return Check(
+        f"Camera {index}",
+        Status.OK,
+        f"{width}x{height}, first picture after {time.monotonic() - start:.1f} s",
+    )
 
 
 def display_result(child: _Child | None) -> Check:
     """Turn the window probe's answer into the display line."""
-    fix = ("Run the coach from a desktop session, or under xvfb-run; "
-           "without a window it runs headless with spoken cues.")
+    fix = (
+        "Run the coach from a desktop session, or under xvfb-run; "
+        "without a window it runs headless with spoken cues."
+    )
     if child is None:
-        return Check("Display", Status.WARNING,
-                     "no display (neither DISPLAY nor WAYLAND_DISPLAY is set): the coach runs "
-                     "headless, without its window", fix, needed=False)
+        return Check(
+            "Display",
+            Status.WARNING,
+            "no display (neither DISPLAY nor WAYLAND_DISPLAY is set): the coach runs "
+            "headless, without its window",
+            fix,
+            needed=False,
+        )
     answer, tail = child.result(PROBE_TIMEOUT_S, first_line=True)
     if answer and answer.get("ok"):
         return Check("Display", Status.OK, "an OpenCV window opens", needed=False)
-    return Check("Display", Status.WARNING,
-                 f"an OpenCV window cannot open ({tail}): the coach runs headless", fix,
-                 needed=False)
+    return Check(
+        "Display",
+        Status.WARNING,
+        f"an OpenCV window cannot open ({tail}): the coach runs headless",
+        fix,
+        needed=False,
+    )
 
 
 def speech_result(child: _Child) -> Check:
@@ -245,8 +283,12 @@ def speech_result(child: _Child) -> Check:
     fix += "; without it cues are shown on screen only"
     answer, tail = child.result(PROBE_TIMEOUT_S)
     if answer and answer.get("ok"):
-        return Check("Speech", Status.OK, f"pyttsx3 speaks ({answer.get('bytes')} bytes of WAV)",
-                     needed=False)
+        return Check(
+            "Speech",
+            Status.OK,
+            f"pyttsx3 speaks ({answer.get('bytes')} bytes of WAV)",
+            needed=False,
+        )
     return Check("Speech", Status.WARNING, f"pyttsx3 cannot speak: {tail}", fix, needed=False)
 
 
@@ -263,7 +305,8 @@ def run_checks(*, camera: int | None, model: Path | None) -> list[Check]:
         model_file = check_model_file(model)
         model_child = (
             _Child(f"probe_model({str(model) if model else ''!r})")
-            if model_file.status is Status.OK else None
+            if model_file.status is Status.OK
+            else None
         )
         display_child = _Child("probe_display()") if has_display() else None
         speech_child = _Child(f"probe_speech({tmp!r})")
@@ -289,8 +332,9 @@ def print_report(checks: list[Check]) -> None:
     table.add_column("Details")
     table.add_column("Fix")
     for check in checks:
-        table.add_row(check.name, f"[{style[check.status]}]{check.status.value}[/]", check.detail,
-                      check.fix)
+        table.add_row(
+            check.name, f"[{style[check.status]}]{check.status.value}[/]", check.detail, check.fix
+        )
     console = Console()
     console.print(table)
     failing = [c.name for c in checks if c.fails]

@@ -100,8 +100,7 @@ def annotate(image: np.ndarray, features: Features) -> np.ndarray:
             f"{'side view' if record['side_view'] else 'NOT a side view'}  "
             f"{'whole body' if record['whole_body'] else 'body CUT OFF'}",
             "  ".join(
-                f"{name} {_fmt(record['values'].get(name), unit)}"
-                for name, unit in OVERLAY_VALUES
+                f"{name} {_fmt(record['values'].get(name), unit)}" for name, unit in OVERLAY_VALUES
             ),
         ]
     scale = max(0.4, out.shape[0] / 900)
@@ -110,11 +109,13 @@ def annotate(image: np.ndarray, features: Features) -> np.ndarray:
     sizes = [cv2.getTextSize(line, font, scale, thickness)[0] for line in lines]
     step = max(h for _, h in sizes) * 2
     # A dark band under light text: readable on any background.
-    cv2.rectangle(out, (0, 0), (max(w for w, _ in sizes) + 20, step * len(lines) + step // 2),
-                  (0, 0, 0), -1)
+    cv2.rectangle(
+        out, (0, 0), (max(w for w, _ in sizes) + 20, step * len(lines) + step // 2), (0, 0, 0), -1
+    )
     for i, line in enumerate(lines):
-        cv2.putText(out, line, (10, step * (i + 1)), font, scale, (255, 255, 255), thickness,
-                    cv2.LINE_AA)
+        cv2.putText(
+            out, line, (10, step * (i + 1)), font, scale, (255, 255, 255), thickness, cv2.LINE_AA
+        )
     return out
 
 

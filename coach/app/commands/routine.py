@@ -178,9 +178,9 @@ def show(
 @routine_app.command("handout")
 def handout(
     routine: Annotated[str, typer.Argument(help="A routine name or file.")],
-    out_file: Annotated[
-        Path, typer.Option("--out", help="The HTML file to write.")
-    ] = Path("handout.html"),
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
+        "handout.html"
+    ),
 ) -> None:
     """Write a printable handout (HTML) of a routine for the patient."""
     loaded = _load(routine)
