@@ -202,7 +202,27 @@ def _speakable(text: str) -> str | None:
     return text if text else None
 
 
-class Pyttsx3Speaker:
+class _WorkerSpeaker:
+    """A speaker whose engine lives in its own worker thread."""
+
+    _worker: _EngineWorker
+
+    @property
+    def busy(self) -> bool:
+        """True while speaking (or writing) or while something is queued."""
+        return self._worker.busy
+
+    @property
+    def error(self) -> BaseException | None:
+        """The last error the engine raised, if any."""
+        return self._worker.error
+
+    def close(self) -> None:
+        """Finish what is still queued (the last cue of a session), then stop the worker."""
+        self._worker.close(drain=True)
+
+
+class Pyttsx3Speaker(_WorkerSpeaker):
     """Speaks through pyttsx3 (espeak-ng on Linux) from a worker thread.
 
     Raises:
@@ -218,27 +238,13 @@ class Pyttsx3Speaker:
         if clean is not None:
             self._worker.put(clean, None, urgent=urgent)
 
-    @property
-    def busy(self) -> bool:
-        """True while speaking or while something is queued."""
-        return self._worker.busy
-
-    @property
-    def error(self) -> BaseException | None:
-        """The last error the engine raised while speaking, if any."""
-        return self._worker.error
-
-    def close(self) -> None:
-        """Say what is still queued (the last cue of a session), then stop the worker."""
-        self._worker.close(drain=True)
-
 
 def _slug(text: str, length: int = 40) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:length].rstrip("-") or "cue"
 
 
-class WavSpeaker:
+class WavSpeaker(_WorkerSpeaker):
     """Writes each utterance to ``out_dir/NNN_<slug>.wav`` with the real engine.
 
     Raises:
@@ -274,20 +280,6 @@ class WavSpeaker:
         target = self._out_dir / f"{self._count:03d}_{_slug(clean)}.wav"
         self._files.append(target)
         self._worker.put(clean, target, urgent=urgent)
-
-    @property
-    def busy(self) -> bool:
-        """True while writing or while something is queued."""
-        return self._worker.busy
-
-    @property
-    def error(self) -> BaseException | None:
-        """The last error the engine raised while writing, if any."""
-        return self._worker.error
-
-    def close(self) -> None:
-        """Write everything still queued, then stop the worker."""
-        self._worker.close(drain=True)
 
 
 def open_speaker(*, mute: bool, voice_to: Path | None) -> tuple[Speaker, str | None]:

@@ -10,9 +10,8 @@ from coach.core.exercises.base import Gauge, Hold
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
-    FaultBook,
+    EngineBase,
     Position,
-    Presence,
     StateTracker,
     beyond,
     knob,
@@ -78,7 +77,7 @@ def horizontal_offset(features: Features, top: Joint, bottom: Joint) -> float:
     return abs(dx) / torso
 
 
-class CatCowEngine:
+class CatCowEngine(EngineBase):
     """Counts cat-cow cycles: one cycle when both cat and cow have been reached, in any order.
 
     Nothing is counted before the person is on all fours (tabletop, cat or
@@ -88,8 +87,7 @@ class CatCowEngine:
 
     def __init__(self, config: CatCowConfig, *, classifier: StateTracker) -> None:
         self._config = config
-        self._faults = FaultBook(self.kind, config.fault_raise_s, config.fault_clear_s)
-        self._presence = Presence(self.kind, classifier, config, self._faults)
+        super().__init__(config, classifier)
         self._position = Position(lambda s: s in ALL_FOURS, lambda s: s in ALL_FOURS, config)
         self._cycles: CycleCounter[PoseState] = CycleCounter(PHASES, config.phase_dwell_s)
         self._gauge: Gauge | None = None
@@ -98,11 +96,6 @@ class CatCowEngine:
     def kind(self) -> ExerciseKind:
         """Cat-cow."""
         return ExerciseKind.CAT_COW
-
-    @property
-    def state(self) -> PoseState | None:
-        """The debounced pose state, or None while no pose is seen."""
-        return self._presence.state
 
     @property
     def reps(self) -> int:
@@ -125,21 +118,15 @@ class CatCowEngine:
         return self._position.ready
 
     @property
-    def faults(self) -> frozenset[str]:
-        """Form faults active now."""
-        return self._faults.active
-
-    @property
     def gauge(self) -> Gauge | None:
         """The back's curve between a clear cow and a clear cat."""
         return self._gauge
 
     def reset(self) -> None:
         """Start again, as if new."""
-        self._presence.reset()
+        self._reset_shared()
         self._position.reset()
         self._cycles.reset()
-        self._faults.reset()
         self._gauge = None
 
     def finish(self, t_s: float) -> list[Event]:

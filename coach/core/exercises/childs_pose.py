@@ -12,8 +12,7 @@ from coach.core.exercises.base import Gauge, Hold
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
-    FaultBook,
-    Presence,
+    EngineBase,
     StateTracker,
     Stillness,
     beyond,
@@ -88,7 +87,7 @@ def hips_to_heels(features: Features) -> float:
     return float(np.hypot(*(hip - heel))) / torso
 
 
-class ChildsPoseEngine:
+class ChildsPoseEngine(EngineBase):
     """Times holds in child's pose and checks where the hips and arms are.
 
     A hold starts when the classifier sees child's pose and the person has
@@ -105,8 +104,7 @@ class ChildsPoseEngine:
         classifier: StateTracker,
     ) -> None:
         self._config = config
-        self._faults = FaultBook(self.kind, config.fault_raise_s, config.fault_clear_s)
-        self._presence = Presence(self.kind, classifier, config, self._faults)
+        super().__init__(config, classifier)
         self._timer = HoldTimer(
             self.kind.value,
             hold_s,
@@ -121,11 +119,6 @@ class ChildsPoseEngine:
     def kind(self) -> ExerciseKind:
         """Child's pose."""
         return ExerciseKind.CHILDS_POSE
-
-    @property
-    def state(self) -> PoseState | None:
-        """The debounced pose state, or None while no pose is seen."""
-        return self._presence.state
 
     @property
     def reps(self) -> int:
@@ -143,20 +136,14 @@ class ChildsPoseEngine:
         return self._timer.elapsed_s
 
     @property
-    def faults(self) -> frozenset[str]:
-        """Form faults active now."""
-        return self._faults.active
-
-    @property
     def gauge(self) -> Gauge | None:
         """The hip angle and the band of a deep fold."""
         return self._gauge
 
     def reset(self) -> None:
         """Start again, as if new."""
-        self._presence.reset()
+        self._reset_shared()
         self._timer.reset()
-        self._faults.reset()
         self._still.reset()
         self._settled = False
         self._gauge = None

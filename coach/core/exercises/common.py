@@ -348,3 +348,31 @@ class Stillness:
             return False
         values = [v for _, v in self._samples]
         return max(values) - min(values) <= self._band
+
+
+class EngineBase:
+    """What every exercise engine shares: whether the person is seen, in which
+    pose state, and the form faults active now."""
+
+    def __init__(self, config: CommonConfig, classifier: StateTracker) -> None:
+        self._faults = FaultBook(self.kind, config.fault_raise_s, config.fault_clear_s)
+        self._presence = Presence(self.kind, classifier, config, self._faults)
+
+    @property
+    def kind(self) -> ExerciseKind:
+        """The exercise; each engine names its own."""
+        raise NotImplementedError
+
+    @property
+    def state(self) -> PoseState | None:
+        """The debounced pose state, or None while no pose is seen."""
+        return self._presence.state
+
+    @property
+    def faults(self) -> frozenset[str]:
+        """Form faults active now."""
+        return self._faults.active
+
+    def _reset_shared(self) -> None:
+        self._presence.reset()
+        self._faults.reset()

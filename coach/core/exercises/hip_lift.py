@@ -19,9 +19,8 @@ from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
     Debounced,
-    FaultBook,
+    EngineBase,
     Position,
-    Presence,
     StateTracker,
     Stillness,
     beyond,
@@ -158,7 +157,7 @@ class _Baseline:
         return sum(rises) / len(rises) if rises else math.nan
 
 
-class HipLiftEngine:
+class HipLiftEngine(EngineBase):
     """Counts hip lifts and times the hold at the top of each.
 
     Nothing is counted before the person lies on the back with the hips down
@@ -177,8 +176,7 @@ class HipLiftEngine:
     ) -> None:
         self._config = config
         self._hold_s = hold_s
-        self._faults = FaultBook(self.kind, config.fault_raise_s, config.fault_clear_s)
-        self._presence = Presence(self.kind, classifier, config, self._faults)
+        super().__init__(config, classifier)
         self._position = Position(
             lambda s: s is PoseState.BRIDGE_DOWN, lambda s: s in ON_THE_BACK, config
         )
@@ -199,11 +197,6 @@ class HipLiftEngine:
     def kind(self) -> ExerciseKind:
         """Hip lifts."""
         return ExerciseKind.HIP_LIFT
-
-    @property
-    def state(self) -> PoseState | None:
-        """The debounced pose state, or None while no pose is seen."""
-        return self._presence.state
 
     @property
     def reps(self) -> int:
@@ -236,11 +229,6 @@ class HipLiftEngine:
         return self._lift
 
     @property
-    def faults(self) -> frozenset[str]:
-        """Form faults active now."""
-        return self._faults.active
-
-    @property
     def gauge(self) -> Gauge | None:
         """The hip lift and the band from "a couple of inches" up."""
         if not math.isfinite(self._lift):
@@ -250,14 +238,13 @@ class HipLiftEngine:
 
     def reset(self) -> None:
         """Start again, as if new."""
-        self._presence.reset()
+        self._reset_shared()
         self._position.reset()
         self._counter.reset()
         self._held.reset()
         self._baseline.reset()
         self._still.reset()
         self._timer.reset()
-        self._faults.reset()
         self._peak = 0.0
         self._lift = math.nan
 
