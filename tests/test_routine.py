@@ -25,6 +25,7 @@ from coach.core.features import FeatureConfig
 from coach.core.routine import (
     SESSION_CUE_KEYS,
     Dose,
+    SessionConfig,
     describe_dose,
     load_routine,
     parse_routine,
@@ -273,6 +274,7 @@ def test_bundled_routine_lists_every_setting_at_its_default() -> None:
     sections: list[tuple[str, dict[str, object], object, type]] = [
         ("classifier.", raw["classifier"], routine.classifier, ClassifierConfig),
         ("camera.", raw["camera"], routine.camera, FeatureConfig),
+        ("session.", raw["session"], routine.session, SessionConfig),
     ]
     for i, (table, spec) in enumerate(zip(raw["exercises"], routine.exercises, strict=True)):
         sections.append(
@@ -286,6 +288,13 @@ def test_bundled_routine_lists_every_setting_at_its_default() -> None:
     for prefix, table, loaded, cls in sections:
         assert _flat_keys(table) == _flat_fields(cls), f"{prefix} must list every field"
         assert loaded == cls(), _differences(loaded, prefix)
+
+
+def test_session_pacing_comes_from_the_routine() -> None:
+    text = TEXT.replace("breath_max_s = 5.0", "breath_max_s = 7.0")
+    assert parse_routine(text, "slow.toml").session.breath_max_s == 7.0
+    with pytest.raises(RoutineError, match=r"session\.pain_worse_points.*outside the allowed"):
+        parse_routine(TEXT.replace("pain_worse_points = 2", "pain_worse_points = 40"), "x.toml")
 
 
 # ------------------------------------------------------------- per-patient targets

@@ -558,3 +558,16 @@ def test_a_second_set_starts_with_how_to_get_into_position() -> None:
     second = [e for e in events if e.kind is EventKind.EXERCISE_STARTED][1]
     after = [e for e in events if e.t_s >= second.t_s]
     assert cue_keys(after)[0] == "get_into_position"
+
+
+def test_pacing_comes_from_the_routine_when_not_given() -> None:
+    scripts = Scripts({CHILD: timeline((0.0, P.CHILDS_POSE))})
+    paced = dataclasses.replace(
+        routine(spec(CHILD, hold_s=30.0)),
+        session=dataclasses.replace(CONFIG, lost_after_s=3.0),
+    )
+    ctrl = SessionController(paced, safety=assess(all_clear()), engine_factory=scripts)
+    gone = 5.0
+    events = drive(ctrl, 12.0, frame=lambda t: features(t, present=t < gone))
+    lost_cue = next(e for e in events if e.kind is EventKind.CUE and e["key"] == "pose_lost")
+    assert lost_cue.t_s == pytest.approx(gone + 3.0, abs=0.15)

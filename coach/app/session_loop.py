@@ -27,7 +27,7 @@ from coach.core.pose import Pose
 from coach.core.record import summarize
 from coach.core.routine import Routine
 from coach.core.safety import SafetyResult, assess
-from coach.core.session import Phase, SessionConfig, SessionController
+from coach.core.session import Phase, SessionController
 from coach.errors import CameraStalledError, CoachError
 
 DEFAULT_ROUTINE = "back-spasm-relief"
@@ -648,8 +648,7 @@ def _run_exercises(
     from coach.adapters.storage import SessionRecorder, default_recordings_dir
     from coach.app.prompts import ask_pain
 
-    config = SessionConfig()
-    controller = SessionController(routine, safety=safety, config=config)
+    controller = SessionController(routine, safety=safety)
     with contextlib.ExitStack() as stack:
         source = open_source(options.source, options.camera, realtime=options.realtime)
         stack.callback(source.frames.close)

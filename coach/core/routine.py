@@ -94,6 +94,67 @@ class CueSettings:
     )
 
 
+def _setting(default: Any, low: float, high: float, unit: str, help_text: str) -> Any:
+    return field(
+        default=default, metadata={"min": low, "max": high, "unit": unit, "help": help_text}
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionConfig:
+    """Pacing of the session's own steps: set-up, introductions, breath cues, pain.
+
+    Attributes:
+        setup_stable_s: The camera view must be right this long before exercises start.
+        setup_hint_delay_s: A set-up problem must last this long before it is named.
+        setup_hint_repeat_s: An unchanged set-up hint is repeated this often.
+        position_repeat_s: "Get into position" is repeated this often while waiting.
+        lost_after_s: Nobody seen this long counts as "lost" (timers pause, one cue).
+        words_per_s: Speaking rate, to estimate how long the coach is talking.
+        utterance_s: Time every utterance takes beside its words (start, final pause).
+        intro_extra_s: Time added after an introduction before waiting for the position.
+        intro_max_s: Upper bound on an introduction's estimated length.
+        breath_min_s: Cat-cow: shortest time between two breath cues.
+        breath_max_s: Cat-cow: longest time between two breath cues, reached or not.
+        cue_show_s: How long the last cue stays on screen.
+        pain_worse_points: Pain after this many points above before is "sharply worse".
+    """
+
+    setup_stable_s: float = _setting(1.0, 0.0, 30.0, "s", "view right this long before starting")
+    setup_hint_delay_s: float = _setting(1.0, 0.0, 30.0, "s", "a set-up problem lasts this long")
+    setup_hint_repeat_s: float = _setting(12.0, 1.0, 120.0, "s", "repeat a set-up hint this often")
+    position_repeat_s: float = _setting(15.0, 1.0, 120.0, "s", "repeat 'get into position'")
+    lost_after_s: float = _setting(1.0, 0.0, 10.0, "s", "nobody seen this long is lost")
+    words_per_s: float = _setting(3.4, 1.0, 20.0, "", "speaking rate, words per second")
+    utterance_s: float = _setting(0.4, 0.0, 5.0, "s", "time each utterance adds")
+    intro_extra_s: float = _setting(0.5, 0.0, 30.0, "s", "pause after an introduction")
+    intro_max_s: float = _setting(60.0, 5.0, 300.0, "s", "longest introduction")
+    breath_min_s: float = _setting(2.5, 1.0, 15.0, "s", "cat-cow: shortest breath")
+    breath_max_s: float = _setting(5.0, 1.0, 30.0, "s", "cat-cow: longest breath")
+    cue_show_s: float = _setting(5.0, 0.0, 60.0, "s", "a cue stays on screen this long")
+    pain_worse_points: int = _setting(2, 1, 10, "count", "pain this much higher is sharply worse")
+
+    def __post_init__(self) -> None:
+        for name in (
+            "setup_stable_s",
+            "setup_hint_delay_s",
+            "lost_after_s",
+            "intro_extra_s",
+            "utterance_s",
+            "breath_min_s",
+            "cue_show_s",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be zero or more, got {getattr(self, name)}")
+        for name in ("setup_hint_repeat_s", "position_repeat_s", "words_per_s", "intro_max_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.breath_max_s < self.breath_min_s:
+            raise ValueError("breath_max_s must not be less than breath_min_s")
+        if self.pain_worse_points < 1:
+            raise ValueError(f"pain_worse_points must be 1 or more, got {self.pain_worse_points}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class ExerciseSpec:
     """One exercise of a routine, with its dose, thresholds and cue texts.
@@ -128,6 +189,7 @@ class Routine:
         session_cues: Session-level texts (welcome, setup hints, rest, stop...).
         classifier: Pose classifier settings.
         camera: How features are taken from each pose.
+        session: Pacing of set-up, introductions, breath cues and pain checks.
         source: The file the routine came from, or "<bundled>/name".
         text: The original TOML text.
     """
@@ -140,6 +202,7 @@ class Routine:
     session_cues: Mapping[str, str]
     classifier: ClassifierConfig
     camera: FeatureConfig
+    session: SessionConfig = field(default_factory=SessionConfig)
     source: str
     text: str
 
@@ -185,6 +248,7 @@ _TOP_KEYS: tuple[str, ...] = (
     "session_cues",
     "camera",
     "classifier",
+    "session",
     "exercises",
 )
 _EXERCISE_KEYS: tuple[str, ...] = ("kind", "title", "intro", "dose", "thresholds", "cues")
@@ -569,6 +633,7 @@ def parse_routine(text: str, source: str) -> Routine:
     notes = _text(data, "notes", "", problems, required=False)
     cue_settings = _build_config(CueSettings, data.get("cues", {}), "cues", problems)
     camera = _build_config(FeatureConfig, data.get("camera", {}), "camera", problems)
+    session = _build_config(SessionConfig, data.get("session", {}), "session", problems)
     classifier = _build_config(classifier_type, data.get("classifier", {}), "classifier", problems)
     session_cues = _cue_texts(
         data.get("session_cues", {}),
@@ -596,6 +661,7 @@ def parse_routine(text: str, source: str) -> Routine:
         session_cues=session_cues,
         classifier=classifier,
         camera=camera,
+        session=session,
         source=source,
         text=text,
     )

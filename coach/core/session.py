@@ -39,7 +39,7 @@ from coach.core.events import Event, EventKind
 from coach.core.exercises.base import ExerciseEngine, Gauge
 from coach.core.features import Features
 from coach.core.landmarks import Side
-from coach.core.routine import ExerciseSpec, Routine
+from coach.core.routine import ExerciseSpec, Routine, SessionConfig
 from coach.core.safety import SafetyResult, validate_pain
 from coach.core.states import ExerciseKind, PoseState
 
@@ -104,61 +104,6 @@ CUE_PRIORITIES: dict[str, Priority] = {
 }
 
 SETUP_TITLE = "Camera set-up"
-
-
-@dataclass(frozen=True, kw_only=True)
-class SessionConfig:
-    """Timing of the session's own steps (the exercises' thresholds live in the routine).
-
-    Attributes:
-        setup_stable_s: The camera view must be right this long before exercises start.
-        setup_hint_delay_s: A set-up problem must last this long before it is named.
-        setup_hint_repeat_s: An unchanged set-up hint is repeated this often.
-        position_repeat_s: "Get into position" is repeated this often while waiting.
-        lost_after_s: Nobody seen this long counts as "lost" (timers pause, one cue).
-        words_per_s: Speaking rate, to estimate how long the coach is talking.
-        utterance_s: Time every utterance takes beside its words (start, final pause).
-        intro_extra_s: Time added after an introduction before waiting for the position.
-        intro_max_s: Upper bound on an introduction's estimated length.
-        breath_min_s: Cat-cow: shortest time between two breath cues.
-        breath_max_s: Cat-cow: longest time between two breath cues, reached or not.
-        cue_show_s: How long the last cue stays on screen.
-        pain_worse_points: Pain after this many points above before is "sharply worse".
-    """
-
-    setup_stable_s: float = 1.0
-    setup_hint_delay_s: float = 1.0
-    setup_hint_repeat_s: float = 12.0
-    position_repeat_s: float = 15.0
-    lost_after_s: float = 1.0
-    words_per_s: float = 3.4
-    utterance_s: float = 0.4
-    intro_extra_s: float = 0.5
-    intro_max_s: float = 60.0
-    breath_min_s: float = 2.5
-    breath_max_s: float = 5.0
-    cue_show_s: float = 5.0
-    pain_worse_points: int = 2
-
-    def __post_init__(self) -> None:
-        for name in (
-            "setup_stable_s",
-            "setup_hint_delay_s",
-            "lost_after_s",
-            "intro_extra_s",
-            "utterance_s",
-            "breath_min_s",
-            "cue_show_s",
-        ):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be zero or more, got {getattr(self, name)}")
-        for name in ("setup_hint_repeat_s", "position_repeat_s", "words_per_s", "intro_max_s"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.breath_max_s < self.breath_min_s:
-            raise ValueError("breath_max_s must not be less than breath_min_s")
-        if self.pain_worse_points < 1:
-            raise ValueError(f"pain_worse_points must be 1 or more, got {self.pain_worse_points}")
 
 
 @dataclass(frozen=True)
@@ -249,7 +194,7 @@ class SessionController:
     ) -> None:
         self._routine = routine
         self._safety = safety
-        self._config = config or SessionConfig()
+        self._config = config or routine.session
         self._make_engine = engine_factory
         self._started = False
         self._phase = Phase.SETUP
