@@ -146,6 +146,12 @@ HOLD_TARGET = {
     ExerciseKind.CHILDS_POSE: PoseState.CHILDS_POSE,
     ExerciseKind.HIP_LIFT: PoseState.BRIDGE_UP,
 }
+# The scripted engine is in position as soon as its script shows one of these.
+START_STATES = {
+    ExerciseKind.CHILDS_POSE: frozenset({PoseState.CHILDS_POSE, PoseState.TABLETOP}),
+    ExerciseKind.CAT_COW: frozenset({PoseState.TABLETOP, PoseState.CAT, PoseState.COW}),
+    ExerciseKind.HIP_LIFT: frozenset({PoseState.BRIDGE_DOWN, PoseState.BRIDGE_UP}),
+}
 
 
 @dataclass
@@ -179,6 +185,10 @@ class FakeEngine:
     @property
     def state(self) -> PoseState | None:
         return self._state
+
+    @property
+    def in_position(self) -> bool:
+        return self._state in START_STATES[self.kind]
 
     @property
     def reps(self) -> int:

@@ -130,7 +130,7 @@ def test_a_real_video_is_recorded_as_the_engine_saw_it(
     from records_helpers import SAFE_ANSWERS, STARTED_AT
 
     from coach.adapters.frames import VideoFileSource
-    from coach.adapters.pose_model import open_estimator
+    from coach.adapters.pose_model import MediaPipePoseEstimator
     from coach.adapters.storage import SessionRecorder
     from coach.core.events import Event, EventKind
     from coach.core.exercises import make_engine
@@ -148,7 +148,10 @@ def test_a_real_video_is_recorded_as_the_engine_saw_it(
     source = VideoFileSource(real_videos / "v06_bridge_tj.mp4")
     events: list[Event] = [Event(EventKind.EXERCISE_STARTED, 0.0, "hip_lift", {"index": index})]
     frames = 0
-    with SessionRecorder(tmp_path, started_at=STARTED_AT) as recorder, open_estimator() as model:
+    with (
+        SessionRecorder(tmp_path, started_at=STARTED_AT) as recorder,
+        MediaPipePoseEstimator() as model,
+    ):
         recorder.start(routine=routine, source=str(source.path), started_at=STARTED_AT)
         recorder.safety(SAFE_ANSWERS, 4)
         recorder.event(events[0])

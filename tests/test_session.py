@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from session_helpers import (
+    FakeEngine,
     Scripts,
     cue_keys,
     features,
@@ -571,3 +572,24 @@ def test_pacing_comes_from_the_routine_when_not_given() -> None:
     events = drive(ctrl, 12.0, frame=lambda t: features(t, present=t < gone))
     lost_cue = next(e for e in events if e.kind is EventKind.CUE and e["key"] == "pose_lost")
     assert lost_cue.t_s == pytest.approx(gone + 3.0, abs=0.15)
+
+
+class _ReadyAt(FakeEngine):
+    """A scripted engine that is in position only from ``READY_AT_S`` on."""
+
+    @property
+    def in_position(self) -> bool:
+        return self._last_t is not None and self._last_t >= READY_AT_S
+
+
+READY_AT_S = 6.0
+
+
+def test_the_wait_ends_when_the_engine_is_ready_not_on_the_state_alone() -> None:
+    def factory(spec_: Any, routine_: Any) -> FakeEngine:
+        return _ReadyAt(spec_.kind, spec_.dose.hold_s, timeline((0.0, P.BRIDGE_DOWN)))
+
+    ctrl = make_controller(routine(spec(HIP, hold_s=5.0)), engine_factory=factory)
+    events = drive(ctrl, 9.0)
+    ready = next(e for e in events if e.kind is EventKind.IN_POSITION)
+    assert ready.t_s == pytest.approx(READY_AT_S, abs=0.15)

@@ -160,11 +160,6 @@ class CameraSource:
         self._thread = threading.Thread(target=self._grab, name=f"camera-{index}", daemon=True)
         self._thread.start()
 
-    @property
-    def frames_grabbed(self) -> int:
-        """How many frames the camera has delivered since opening."""
-        return self._seq
-
     def _grab(self) -> None:
         try:
             while not self._stop.is_set():

@@ -86,11 +86,6 @@ class VideoFileSource:
         self._error: Exception | None = None
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=max(1, self._prefetch))
 
-    @property
-    def duration_s(self) -> float:
-        """Length of the video as the container reports it."""
-        return self.frame_count / self.fps if self.frame_count else 0.0
-
     def _resized(self, image: np.ndarray) -> np.ndarray:
         if self._resize_to is None or (image.shape[1], image.shape[0]) == self._resize_to:
             return image

@@ -240,15 +240,3 @@ class MediaPipePoseEstimator:
             # A read-only view; Pose makes its own copy, so no copy here.
             mask = masks[0].numpy_view().squeeze()
         return Pose.from_normalized(t_s, norm, world, size, mask)
-
-
-@contextmanager
-def open_estimator(
-    model_path: Path | None = None, *, mode: RunningMode = "video", segmentation: bool = False
-) -> Iterator[MediaPipePoseEstimator]:
-    """A pose estimator that is closed when the block ends."""
-    estimator = MediaPipePoseEstimator(model_path, mode=mode, segmentation=segmentation)
-    try:
-        yield estimator
-    finally:
-        estimator.close()

@@ -11,6 +11,7 @@ from coach.core.routine import Routine, load_routine, parse_routine
 from coach.errors import RoutineError
 
 BUNDLED_PREFIX = "<bundled>"
+DEFAULT_ROUTINE = "back-spasm-relief"  # what `coach` runs when no routine is named
 SUFFIX = ".toml"
 
 

@@ -36,8 +36,8 @@ _ENGINE_IN_USE = threading.Lock()
 class Speaker(Protocol):
     """Says text aloud without blocking."""
 
-    def say(self, text: str) -> None:
-        """Queue ``text``; returns at once."""
+    def say(self, text: str, *, urgent: bool = False) -> None:
+        """Queue ``text`` and return at once; ``urgent`` drops whatever is still queued."""
         ...
 
     @property

@@ -15,19 +15,13 @@ from typing import TYPE_CHECKING, Any
 from coach.core.events import Event, EventKind
 from coach.core.exercises import make_engine
 from coach.core.exercises.base import ExerciseEngine, Hold
-from coach.core.features import FeatureConfig, FeatureExtractor
+from coach.core.features import FeatureExtractor
 from coach.core.states import ExerciseKind, PoseState
 
 if TYPE_CHECKING:
     from coach.adapters.frames import Frame
     from coach.core.routine import Routine
 
-# Prescribed hold per exercise when no routine is given (the default routine's dose).
-DEFAULT_HOLD_S: dict[ExerciseKind, float | None] = {
-    ExerciseKind.CHILDS_POSE: 30.0,
-    ExerciseKind.CAT_COW: None,
-    ExerciseKind.HIP_LIFT: 15.0,
-}
 NO_POSE = "no_pose"  # timeline name for stretches where nobody is seen
 
 ProgressCallback = Callable[[int, int], None]  # frames done, frames expected (0 if unknown)
@@ -146,31 +140,28 @@ class _Recorder:
 
 
 def _engines(
-    exercises: Sequence[ExerciseKind], routine: Routine | None
+    exercises: Sequence[ExerciseKind], routine: Routine
 ) -> dict[ExerciseKind, ExerciseEngine]:
+    """An engine per exercise, set up as the routine prescribes it (or as the
+    default routine does, for an exercise this routine leaves out)."""
+    from coach.adapters.routine_store import DEFAULT_ROUTINE, open_routine
+
+    default: Routine | None = None
     engines: dict[ExerciseKind, ExerciseEngine] = {}
     for raw in exercises:
         kind = ExerciseKind(raw)
-        spec = None
-        if routine is not None:
-            spec = next((s for s in routine.exercises if s.kind is kind), None)
-        if spec is not None and routine is not None:
-            engines[kind] = make_engine(
-                kind, spec.thresholds, hold_s=spec.dose.hold_s, classifier=routine.classifier
-            )
-        else:
-            engines[kind] = make_engine(
-                kind,
-                None,
-                hold_s=DEFAULT_HOLD_S[kind],
-                classifier=routine.classifier if routine is not None else None,
-            )
+        spec = next((s for s in routine.exercises if s.kind is kind), None)
+        if spec is None:
+            default = default or open_routine(DEFAULT_ROUTINE)
+            spec = next(s for s in default.exercises if s.kind is kind)
+        engines[kind] = make_engine(
+            kind, spec.thresholds, hold_s=spec.dose.hold_s, classifier=routine.classifier
+        )
     return engines
 
 
-def _strided(frames: Iterator[Frame], fps: float, max_fps: float | None) -> Iterator[Frame]:
-    """Every frame, or every n-th one so that no more than ``max_fps`` are analysed a second."""
-    step = max(1, round(fps / max_fps)) if max_fps and fps > max_fps else 1
+def _strided(frames: Iterator[Frame], step: int) -> Iterator[Frame]:
+    """Every ``step``-th frame."""
     for index, frame in enumerate(frames):
         if index % step == 0:
             yield frame
@@ -192,8 +183,8 @@ def analyze_video(
         exercises: The exercises to judge it as.
         model_path: A pose model to use instead of the bundled one.
         on_progress: Called after each frame with (frames done, frames expected).
-        routine: Thresholds, holds and camera settings to use; the engines'
-            defaults when None.
+        routine: Thresholds, holds and camera settings to use; the default
+            routine's when None.
         max_fps: Analyse at most this many frames a second (every n-th frame
             of a faster video); all frames when None.
 
@@ -203,11 +194,12 @@ def analyze_video(
     """
     from coach.adapters.frames import VideoFileSource
     from coach.adapters.pose_model import MediaPipePoseEstimator
+    from coach.adapters.routine_store import DEFAULT_ROUTINE, open_routine
 
     video = Path(path)
+    routine = routine or open_routine(DEFAULT_ROUTINE)
     recorders = [_Recorder(kind, engine) for kind, engine in _engines(exercises, routine).items()]
-    camera = routine.camera if routine is not None else FeatureConfig()
-    extractor = FeatureExtractor(camera)
+    extractor = FeatureExtractor(routine.camera)
     source = VideoFileSource(video)
     frames = 0
     last_t = 0.0
@@ -215,7 +207,7 @@ def analyze_video(
         step = max(1, round(source.fps / max_fps)) if max_fps and source.fps > max_fps else 1
         expected = -(-source.frame_count // step) if source.frame_count else 0
         with MediaPipePoseEstimator(model_path, mode="video", segmentation=True) as estimator:
-            for frame in _strided(iter(source), source.fps, max_fps):
+            for frame in _strided(iter(source), step):
                 pose = estimator.estimate(frame.image, frame.t_s)
                 features = extractor.update(pose)
                 for rec in recorders:
@@ -230,9 +222,7 @@ def analyze_video(
     end_s = last_t + step / source.fps if frames else 0.0
     results: dict[ExerciseKind, AnalysisResult] = {}
     for rec in recorders:
-        finish = getattr(rec.engine, "finish", None)
-        if callable(finish):
-            rec.take(finish(last_t), rec.engine.state, last_t)
+        rec.take(rec.engine.finish(last_t), rec.engine.state, last_t)
         rec.close(end_s)
         results[rec.kind] = AnalysisResult(
             exercise=rec.kind,

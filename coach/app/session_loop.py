@@ -20,6 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from coach.adapters.frames import DEFAULT_FPS, Frame, FrameSource
+from coach.adapters.routine_store import DEFAULT_ROUTINE
 from coach.core.cues import Cue, CuePolicy, Priority
 from coach.core.events import Event, EventKind
 from coach.core.features import FeatureExtractor
@@ -30,7 +31,6 @@ from coach.core.safety import SafetyResult, assess
 from coach.core.session import Phase, SessionController
 from coach.errors import CameraStalledError, CoachError
 
-DEFAULT_ROUTINE = "back-spasm-relief"
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
 WINDOW_TITLE = "coach"
@@ -199,11 +199,6 @@ class SpeechGate:
         """The speaker's own busy flag is used (frames come on the wall clock)."""
         return self._use_speaker
 
-    @property
-    def free_at(self) -> float:
-        """Estimated end of the last utterance, on the frame clock."""
-        return self._until
-
     def busy(self, t_s: float) -> bool:
         """Whether the next cue must wait."""
         if self._use_speaker:
@@ -212,7 +207,8 @@ class SpeechGate:
 
     def say(self, cue: Cue, t_s: float) -> None:
         """Hand the cue to the speaker; returns at once."""
-        self._speaker.say(cue.text)
+        # Stop and pain cues must not wait behind a queued introduction.
+        self._speaker.say(cue.text, urgent=cue.priority is Priority.URGENT)
         self._until = t_s + self._speech_s(cue.text)
 
 
@@ -304,8 +300,6 @@ class LoopStats:
     ended: float = 0.0
     intervals_ms: list[float] = field(default_factory=list)
     speaking: list[bool] = field(default_factory=list)
-    cue_latency_ms: list[float] = field(default_factory=list)  # offered to said, speaker idle
-    cue_wait_ms: list[float] = field(default_factory=list)  # offered to said, any cue
     # For each cue said, in order: (wall time offered, wall time said, speaker was idle).
     cue_times: list[tuple[float, float, bool]] = field(default_factory=list)
     bad_frames: int = 0
@@ -407,12 +401,7 @@ class SessionLoop:
             return
         offered_at, was_busy = self._offered_at.pop(id(cue), (self.clock(), True))
         self.gate.say(cue, t_s)
-        now = self.clock()
-        wait_ms = (now - offered_at) * 1000.0
-        self.stats.cue_wait_ms.append(wait_ms)
-        self.stats.cue_times.append((offered_at, now, not was_busy))
-        if not was_busy:
-            self.stats.cue_latency_ms.append(wait_ms)
+        self.stats.cue_times.append((offered_at, self.clock(), not was_busy))
         self.spoken.append({"t_s": round(t_s, 3), "key": cue.key, "text": cue.text})
         if self.window is None:
             self.console.print(f"[cyan]coach:[/] {cue.text}")
@@ -434,8 +423,11 @@ class SessionLoop:
         """One frame: pose, features, session, cues, record, overlay, keys."""
         t_s = frame.t_s
         self.last_t = t_s
+        # Shrunk once for the model and the overlay alike: the landmarks are
+        # then in the drawn image's pixels, and a full-HD frame is not resized twice.
+        image = _display_size(frame.image)
         try:
-            pose = self.estimator.estimate(frame.image, t_s)
+            pose = self.estimator.estimate(image, t_s)
             self.stats.bad_frames = 0
         except CoachError:
             raise
@@ -443,7 +435,7 @@ class SessionLoop:
             self.stats.bad_frames += 1
             if self.stats.bad_frames >= BAD_FRAME_LIMIT:
                 raise
-            height, width = frame.image.shape[:2]
+            height, width = image.shape[:2]
             pose = Pose.empty(t_s, (width, height))
         features = self.extractor.update(pose)
         self.handle(self.controller.update(features, t_s), t_s)
@@ -461,11 +453,11 @@ class SessionLoop:
         if self.window is not None or self.video_writer is not None:
             from coach.adapters.overlay import render
 
-            image = render(_display_size(frame.image), pose, ctrl.view)
+            drawn = render(image, pose, ctrl.view)
             if self.video_writer is not None:
-                self.video_writer.write(image)
+                self.video_writer.write(drawn)
             if self.window is not None:
-                key = self.window.show(image)
+                key = self.window.show(drawn)
                 if key == self.window.CLOSED:
                     self.handle(ctrl.stop(t_s, "window_closed"), t_s)
                 elif key in KEY_COMMANDS:

@@ -394,11 +394,6 @@ class PoseClassifier:
         """When the settled state was first seen (before the dwell), or None."""
         return self._since if self._state is not None else None
 
-    @property
-    def config(self) -> ClassifierConfig:
-        """The limits in use."""
-        return self._config
-
     def reset(self) -> None:
         """Forget the state, as at the start."""
         self._state: PoseState | None = None

@@ -109,7 +109,8 @@ class SessionConfig:
         setup_hint_delay_s: A set-up problem must last this long before it is named.
         setup_hint_repeat_s: An unchanged set-up hint is repeated this often.
         position_repeat_s: "Get into position" is repeated this often while waiting.
-        lost_after_s: Nobody seen this long counts as "lost" (timers pause, one cue).
+        lost_after_s: Nobody seen this long and the coach says so, once. Hold
+            timers pause sooner, by each exercise's own ``lost_after_s``.
         words_per_s: Speaking rate, to estimate how long the coach is talking.
         utterance_s: Time every utterance takes beside its words (start, final pause).
         intro_extra_s: Time added after an introduction before waiting for the position.

@@ -55,13 +55,6 @@ class Phase(StrEnum):
     DONE = "done"  # completed or stopped; nothing more happens
 
 
-# Poses from which each exercise can begin: being in one ends the wait.
-START_STATES: dict[ExerciseKind, frozenset[PoseState]] = {
-    ExerciseKind.CHILDS_POSE: frozenset({PoseState.CHILDS_POSE, PoseState.TABLETOP}),
-    ExerciseKind.CAT_COW: frozenset({PoseState.TABLETOP, PoseState.CAT, PoseState.COW}),
-    ExerciseKind.HIP_LIFT: frozenset({PoseState.BRIDGE_DOWN, PoseState.BRIDGE_UP}),
-}
-
 # Camera faults an engine raises, and the session's set-up text that fits them
 # when the exercise has no text of its own.
 CAMERA_FAULT_CUES: dict[str, str] = {
@@ -254,11 +247,6 @@ class SessionController:
     def done(self) -> bool:
         """Nothing more will happen."""
         return self._phase is Phase.DONE
-
-    @property
-    def exercise_index(self) -> int:
-        """0-based index of the current exercise, -1 before the first."""
-        return self._index
 
     @property
     def current(self) -> ExerciseSpec | None:
@@ -533,7 +521,7 @@ class SessionController:
         assert spec is not None and engine is not None
         events = self._track_lost(features, t_s, dt)
         raw = engine.update(features, t_s)
-        if engine.state in START_STATES[spec.kind]:
+        if engine.in_position:
             events.append(Event(EventKind.IN_POSITION, t_s, spec.kind.value))
             events += self._exercise_cue("in_position", t_s)
             self._enter(Phase.ACTIVE)
@@ -847,7 +835,6 @@ def _whole(seconds: float | None) -> int | str:
 __all__ = [
     "CAMERA_FAULT_CUES",
     "CUE_PRIORITIES",
-    "START_STATES",
     "OverlayView",
     "Phase",
     "SessionConfig",

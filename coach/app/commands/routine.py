@@ -24,7 +24,7 @@ from coach.core.routine import (
 )
 from coach.errors import RoutineError
 
-DEFAULT_ROUTINE = "back-spasm-relief"
+DEFAULT_ROUTINE = routine_store.DEFAULT_ROUTINE
 _NAME_LINE = re.compile(r'^name\s*=\s*"[^"\n]*"[ \t]*$', re.MULTILINE)
 
 routine_app = typer.Typer(

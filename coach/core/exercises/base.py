@@ -58,6 +58,11 @@ class ExerciseEngine(Protocol):
         ...
 
     @property
+    def in_position(self) -> bool:
+        """The person is in the exercise's starting position, so counting can begin."""
+        ...
+
+    @property
     def faults(self) -> frozenset[str]:
         """Keys of the form faults active now."""
         ...

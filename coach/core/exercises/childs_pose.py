@@ -27,6 +27,9 @@ HIPS_FAR_FROM_HEELS = "hips_far_from_heels"
 ARMS_NOT_FORWARD = "arms_not_forward"
 FAULT_KEYS: tuple[str, ...] = (*COMMON_FAULT_KEYS, HIPS_FAR_FROM_HEELS, ARMS_NOT_FORWARD)
 
+# Where a child's pose starts from: kneeling on all fours, or already in it.
+START_STATES = frozenset({PoseState.TABLETOP, PoseState.CHILDS_POSE})
+
 
 @dataclass(frozen=True, kw_only=True)
 class ChildsPoseConfig(CommonConfig):
@@ -119,6 +122,11 @@ class ChildsPoseEngine(EngineBase):
     def kind(self) -> ExerciseKind:
         """Child's pose."""
         return ExerciseKind.CHILDS_POSE
+
+    @property
+    def in_position(self) -> bool:
+        """Kneeling on all fours, or already folded into the pose."""
+        return self.state in START_STATES
 
     @property
     def reps(self) -> int:

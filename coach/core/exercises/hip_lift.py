@@ -219,16 +219,6 @@ class HipLiftEngine(EngineBase):
         return self._position.ready and self._baseline.known
 
     @property
-    def is_up(self) -> bool:
-        """The hips are lifted now."""
-        return self._counter.is_up
-
-    @property
-    def lift(self) -> float:
-        """The hips' rise above the resting position, in torso lengths (NaN when unknown)."""
-        return self._lift
-
-    @property
     def gauge(self) -> Gauge | None:
         """The hip lift and the band from "a couple of inches" up."""
         if not math.isfinite(self._lift):

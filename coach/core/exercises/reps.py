@@ -48,11 +48,6 @@ class UpDownCounter:
         """The movement is at its goal now."""
         return self._up.value
 
-    @property
-    def up_since_s(self) -> float | None:
-        """When the current stay up began, or None when down."""
-        return self._up_since if self._up.value else None
-
     def reset(self) -> None:
         """Down, nothing counted."""
         self._up.reset()
@@ -112,11 +107,6 @@ class CycleCounter(Generic[P]):
     def count(self) -> int:
         """Cycles counted."""
         return self._count
-
-    @property
-    def phase(self) -> P | None:
-        """The last phase reached."""
-        return self._last
 
     def reset(self) -> None:
         """Nothing reached, nothing counted."""
