@@ -112,6 +112,7 @@ def test_render_fits_any_frame_size(shape: tuple[int, int]) -> None:
         ),
     )
     assert out.shape == image.shape
+    assert colour_pixels(out, CUE_COLOR, 60) > 0  # the cue is drawn at every size
 
 
 def test_no_display_without_display_variables(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -73,6 +73,10 @@ def test_landmarks_are_pixels_of_the_original_image(seen_images):
             & (s.pose.xy[:, 1] < 1.25 * height)
         )
         assert inside.mean() > 0.9, s.file
+        # Normalized 0..1 values would also lie inside that box: the body must
+        # also span a real share of the frame in pixels.
+        spread = np.nanmax(s.pose.xy, axis=0) - np.nanmin(s.pose.xy, axis=0)
+        assert spread[0] > 0.1 * width or spread[1] > 0.1 * height, s.file
 
 
 @pytest.mark.parametrize("state", sorted(PLAUSIBLE))

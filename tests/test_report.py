@@ -175,6 +175,7 @@ def test_a_real_video_is_recorded_as_the_engine_saw_it(
     assert len(data.frames) == frames > 300
     assert len(data.events) == len(events)
     achieved = data.summary["exercises"][index]["achieved"]
+    assert engine.reps == 3  # the annotated lifts of this clip
     assert achieved["reps_counted"] == engine.reps
     ended = [h for h in achieved["holds"] if not h.get("unfinished")]
     assert [round(h["seconds"], 1) for h in ended] == [round(h.seconds, 1) for h in engine.holds]

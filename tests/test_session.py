@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -434,13 +435,14 @@ def test_view_during_a_hold() -> None:
     ctrl = make_controller(
         routine(spec(CHILD, hold_s=10.0, reps=3), spec(HIP, hold_s=5.0)), engine_factory=scripts
     )
-    drive(ctrl, 6.0)
+    events = drive(ctrl, 6.0)
     view = ctrl.view
     assert isinstance(view, OverlayView)
     assert view.phase is Phase.ACTIVE
     assert view.title == "Childs Pose"
     assert view.count_text == "0 / 3"
-    assert view.timer_text is not None and view.timer_text.endswith(" s")
+    started = next(e for e in events if e.kind is EventKind.HOLD_STARTED)
+    assert view.timer_text == f"{math.ceil(10.0 - (6.0 - started.t_s) - 1e-6)} s"
     assert view.progress == "exercise 1 of 2"
     assert view.gauge is not None and view.gauge.low < view.gauge.high
     assert view.state == "childs_pose"

@@ -6,7 +6,6 @@ import csv
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -54,8 +53,8 @@ def make_routine(folder: Path) -> Path:
 
 
 def coach_run(*args: str, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("coach")
-    command = [exe] if exe else [sys.executable, "-m", "coach.app.cli"]
+    # This checkout's code, whatever other `coach` is on the PATH.
+    command = [sys.executable, "-m", "coach.app.cli"]
     env = {**os.environ}
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
@@ -261,8 +260,8 @@ def test_incomplete_answers_without_a_terminal_are_refused(
 def test_ctrl_c_or_terminate_mid_session_keeps_the_record(
     real_videos: Path, tmp_path: Path, signum: int
 ) -> None:
-    exe = shutil.which("coach")
-    command = [exe] if exe else [sys.executable, "-m", "coach.app.cli"]
+    # This checkout's code, whatever other `coach` is on the PATH.
+    command = [sys.executable, "-m", "coach.app.cli"]
     out = tmp_path / "records"
     proc = subprocess.Popen(
         [

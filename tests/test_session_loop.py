@@ -200,7 +200,7 @@ def test_the_loop_never_waits_for_a_busy_speaker() -> None:
     loop.run(Frames(20.0))
     assert time.monotonic() - started < 2.0  # 200 frames, never blocked by speech
     # While the voice was busy, cues waited or were dropped as stale: never queued up.
-    assert len(speaker.spoken) <= 3
+    assert 1 <= len(speaker.spoken) <= 3
 
 
 class SlowSource:
