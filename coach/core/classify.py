@@ -29,20 +29,14 @@ must last before it is taken), so noise does not flicker the state.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from coach.core.features import BACK_BEND, HEAD_PITCH, HIP_LIFT, HIP_LIFT_KNEE, TRUNK, Features
 from coach.core.landmarks import Joint, Landmark
+from coach.core.settings import knob
 from coach.core.states import PoseState
-
-
-def _knob(default: float, low: float, high: float, unit: str, help_text: str) -> Any:
-    return field(
-        default=default, metadata={"min": low, "max": high, "unit": unit, "help": help_text}
-    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,96 +49,96 @@ class ClassifierConfig:
     """
 
     # Child's pose.
-    childs_max_knee_deg: float = _knob(
+    childs_max_knee_deg: float = knob(
         60.0, 20.0, 120.0, "deg", "knees bent at least this deeply (hip-knee-ankle)"
     )
-    childs_max_hip_deg: float = _knob(
+    childs_max_hip_deg: float = knob(
         90.0, 30.0, 130.0, "deg", "hips folded at least this deeply (shoulder-hip-knee)"
     )
-    childs_max_trunk_deg: float = _knob(
+    childs_max_trunk_deg: float = knob(
         45.0, 10.0, 80.0, "deg", "trunk at most this steep above the horizontal"
     )
-    childs_max_hip_heel: float = _knob(
+    childs_max_hip_heel: float = knob(
         0.9, 0.3, 2.0, "torso", "hips at most this far from the ankles (sitting back)"
     )
-    childs_min_head_drop: float = _knob(
+    childs_min_head_drop: float = knob(
         -0.25, -1.0, 1.0, "torso", "ear at least this far below the hip (head low)"
     )
-    childs_max_knee_rise: float = _knob(
+    childs_max_knee_rise: float = knob(
         0.0, -0.5, 0.5, "torso", "knee at most this far above the hip (knees on the floor)"
     )
     # All fours: tabletop, cat and cow.
-    fours_max_trunk_deg: float = _knob(
+    fours_max_trunk_deg: float = knob(
         35.0, 10.0, 60.0, "deg", "trunk at most this steep above the horizontal"
     )
-    fours_min_hip_deg: float = _knob(60.0, 30.0, 120.0, "deg", "hip angle at least this")
-    fours_max_hip_deg: float = _knob(140.0, 100.0, 170.0, "deg", "hip angle at most this")
-    fours_min_knee_deg: float = _knob(45.0, 20.0, 110.0, "deg", "knee angle at least this")
-    fours_max_knee_deg: float = _knob(135.0, 100.0, 170.0, "deg", "knee angle at most this")
-    fours_max_thigh_tilt_deg: float = _knob(
+    fours_min_hip_deg: float = knob(60.0, 30.0, 120.0, "deg", "hip angle at least this")
+    fours_max_hip_deg: float = knob(140.0, 100.0, 170.0, "deg", "hip angle at most this")
+    fours_min_knee_deg: float = knob(45.0, 20.0, 110.0, "deg", "knee angle at least this")
+    fours_max_knee_deg: float = knob(135.0, 100.0, 170.0, "deg", "knee angle at most this")
+    fours_max_thigh_tilt_deg: float = knob(
         40.0, 10.0, 70.0, "deg", "thigh at most this far from vertical (knee under hip)"
     )
-    fours_max_arm_tilt_deg: float = _knob(
+    fours_max_arm_tilt_deg: float = knob(
         35.0, 10.0, 70.0, "deg", "shoulder-wrist at most this far from vertical"
     )
-    fours_min_arm_drop: float = _knob(
+    fours_min_arm_drop: float = knob(
         0.5, 0.1, 1.5, "torso", "wrist at least this far below the shoulder"
     )
-    cat_min_back_bend: float = _knob(
+    cat_min_back_bend: float = knob(
         0.05, 0.01, 0.3, "torso", "back rounded up at least this much for cat"
     )
-    cat_max_head_pitch_deg: float = _knob(
+    cat_max_head_pitch_deg: float = knob(
         -40.0, -120.0, 0.0, "deg", "head tucked below the trunk line at least this for cat"
     )
-    cow_min_back_sag: float = _knob(
+    cow_min_back_sag: float = knob(
         0.07, 0.01, 0.3, "torso", "back sagging at least this much for cow"
     )
-    cow_min_head_pitch_deg: float = _knob(
+    cow_min_head_pitch_deg: float = knob(
         25.0, 0.0, 90.0, "deg", "head lifted above the trunk line at least this for cow"
     )
     # Bridge (lying on the back, knees bent).
-    bridge_min_knee_deg: float = _knob(20.0, 0.0, 90.0, "deg", "knee angle at least this")
-    bridge_max_knee_deg: float = _knob(
+    bridge_min_knee_deg: float = knob(20.0, 0.0, 90.0, "deg", "knee angle at least this")
+    bridge_max_knee_deg: float = knob(
         130.0, 90.0, 170.0, "deg", "knees bent at least this much (hip-knee-ankle)"
     )
-    bridge_min_shin_rise: float = _knob(
+    bridge_min_shin_rise: float = knob(
         0.3, 0.0, 1.0, "torso", "knee at least this far above the ankle (feet flat, knees up)"
     )
-    bridge_max_shoulder_rise: float = _knob(
+    bridge_max_shoulder_rise: float = knob(
         0.45, 0.1, 1.5, "torso", "shoulder at most this far above the ankle (shoulders down)"
     )
-    bridge_min_hip_rise: float = _knob(
+    bridge_min_hip_rise: float = knob(
         -0.1, -0.5, 0.5, "torso", "hip at least this far above the shoulder"
     )
-    bridge_min_head_rise: float = _knob(
+    bridge_min_head_rise: float = knob(
         -0.1, -0.5, 0.3, "torso", "ear at least this far above the shoulder (head on the floor)"
     )
-    bridge_max_head_rise: float = _knob(
+    bridge_max_head_rise: float = knob(
         0.35, 0.1, 1.0, "torso", "ear at most this far above the shoulder (head not curled up)"
     )
-    bridge_max_trunk_deg: float = _knob(
+    bridge_max_trunk_deg: float = knob(
         65.0, 20.0, 85.0, "deg", "trunk at most this steep above the horizontal"
     )
-    bridge_min_face_up: float = _knob(
+    bridge_min_face_up: float = knob(
         -0.05, -0.5, 0.5, "torso", "nose at least this far above the ear (face up)"
     )
-    up_min_hip_lift: float = _knob(
+    up_min_hip_lift: float = knob(
         0.25, 0.05, 1.0, "torso", "hip above the shoulder-ankle line for bridge_up"
     )
-    up_min_hip_lift_knee: float = _knob(
+    up_min_hip_lift_knee: float = knob(
         -0.15, -0.5, 0.5, "torso", "or hip above the shoulder-knee line for bridge_up"
     )
     # Debouncing.
-    hysteresis_deg: float = _knob(
+    hysteresis_deg: float = knob(
         8.0, 0.0, 30.0, "deg", "angle limits relax this much once a state is reached"
     )
-    hysteresis_torso: float = _knob(
+    hysteresis_torso: float = knob(
         0.04, 0.0, 0.3, "torso", "length limits relax this much once a state is reached"
     )
-    hysteresis_back: float = _knob(
+    hysteresis_back: float = knob(
         0.02, 0.0, 0.1, "torso", "back bend limits relax this much once a state is reached"
     )
-    min_dwell_s: float = _knob(0.2, 0.0, 5.0, "s", "a new state must last this long")
+    min_dwell_s: float = knob(0.2, 0.0, 5.0, "s", "a new state must last this long")
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coach.core.features import FeatureConfig
+from coach.core.settings import knob
 from coach.core.states import ExerciseKind
 from coach.errors import RoutineError
 
@@ -94,12 +95,6 @@ class CueSettings:
     )
 
 
-def _setting(default: Any, low: float, high: float, unit: str, help_text: str) -> Any:
-    return field(
-        default=default, metadata={"min": low, "max": high, "unit": unit, "help": help_text}
-    )
-
-
 @dataclass(frozen=True, kw_only=True)
 class SessionConfig:
     """Pacing of the session's own steps: set-up, introductions, breath cues, pain.
@@ -121,19 +116,19 @@ class SessionConfig:
         pain_worse_points: Pain after this many points above before is "sharply worse".
     """
 
-    setup_stable_s: float = _setting(1.0, 0.0, 30.0, "s", "view right this long before starting")
-    setup_hint_delay_s: float = _setting(1.0, 0.0, 30.0, "s", "a set-up problem lasts this long")
-    setup_hint_repeat_s: float = _setting(12.0, 1.0, 120.0, "s", "repeat a set-up hint this often")
-    position_repeat_s: float = _setting(15.0, 1.0, 120.0, "s", "repeat 'get into position'")
-    lost_after_s: float = _setting(1.0, 0.0, 10.0, "s", "nobody seen this long is lost")
-    words_per_s: float = _setting(3.4, 1.0, 20.0, "", "speaking rate, words per second")
-    utterance_s: float = _setting(0.4, 0.0, 5.0, "s", "time each utterance adds")
-    intro_extra_s: float = _setting(0.5, 0.0, 30.0, "s", "pause after an introduction")
-    intro_max_s: float = _setting(60.0, 5.0, 300.0, "s", "longest introduction")
-    breath_min_s: float = _setting(2.5, 1.0, 15.0, "s", "cat-cow: shortest breath")
-    breath_max_s: float = _setting(5.0, 1.0, 30.0, "s", "cat-cow: longest breath")
-    cue_show_s: float = _setting(5.0, 0.0, 60.0, "s", "a cue stays on screen this long")
-    pain_worse_points: int = _setting(2, 1, 10, "count", "pain this much higher is sharply worse")
+    setup_stable_s: float = knob(1.0, 0.0, 30.0, "s", "view right this long before starting")
+    setup_hint_delay_s: float = knob(1.0, 0.0, 30.0, "s", "a set-up problem lasts this long")
+    setup_hint_repeat_s: float = knob(12.0, 1.0, 120.0, "s", "repeat a set-up hint this often")
+    position_repeat_s: float = knob(15.0, 1.0, 120.0, "s", "repeat 'get into position'")
+    lost_after_s: float = knob(1.0, 0.0, 10.0, "s", "nobody seen this long is lost")
+    words_per_s: float = knob(3.4, 1.0, 20.0, "", "speaking rate, words per second")
+    utterance_s: float = knob(0.4, 0.0, 5.0, "s", "time each utterance adds")
+    intro_extra_s: float = knob(0.5, 0.0, 30.0, "s", "pause after an introduction")
+    intro_max_s: float = knob(60.0, 5.0, 300.0, "s", "longest introduction")
+    breath_min_s: float = knob(2.5, 1.0, 15.0, "s", "cat-cow: shortest breath")
+    breath_max_s: float = knob(5.0, 1.0, 30.0, "s", "cat-cow: longest breath")
+    cue_show_s: float = knob(5.0, 0.0, 60.0, "s", "a cue stays on screen this long")
+    pain_worse_points: int = knob(2, 1, 10, "count", "pain this much higher is sharply worse")
 
     def __post_init__(self) -> None:
         for name in (

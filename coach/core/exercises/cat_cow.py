@@ -14,11 +14,11 @@ from coach.core.exercises.common import (
     Position,
     StateTracker,
     beyond,
-    knob,
 )
 from coach.core.exercises.reps import CycleCounter
 from coach.core.features import BACK_BEND, Features
 from coach.core.landmarks import Joint
+from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 
 HANDS_NOT_UNDER_SHOULDERS = "hands_not_under_shoulders"

@@ -16,11 +16,11 @@ from coach.core.exercises.common import (
     StateTracker,
     Stillness,
     beyond,
-    knob,
 )
 from coach.core.exercises.hold import HoldPhase, HoldTimer
 from coach.core.features import Features
 from coach.core.landmarks import Joint
+from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 
 HIPS_FAR_FROM_HEELS = "hips_far_from_heels"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from coach.core.events import Event, EventKind
 from coach.core.features import Features
+from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 
 T = TypeVar("T")
@@ -18,13 +19,6 @@ T = TypeVar("T")
 NOT_SIDE_VIEW = "not_side_view"
 BODY_NOT_IN_FRAME = "body_not_in_frame"
 COMMON_FAULT_KEYS: tuple[str, ...] = (NOT_SIDE_VIEW, BODY_NOT_IN_FRAME)
-
-
-def knob(default: Any, low: float, high: float, unit: str, help_text: str) -> Any:
-    """A config field with its clinical default and the safe range a routine may set."""
-    return field(
-        default=default, metadata={"min": low, "max": high, "unit": unit, "help": help_text}
-    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,11 +24,11 @@ from coach.core.exercises.common import (
     StateTracker,
     Stillness,
     beyond,
-    knob,
 )
 from coach.core.exercises.hold import HoldTimer
 from coach.core.exercises.reps import Rep, UpDownCounter
 from coach.core.features import HIP_LIFT, HIP_LIFT_KNEE, Features
+from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 
 LIFT_TOO_SMALL = "lift_too_small"
