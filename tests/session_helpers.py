@@ -35,6 +35,7 @@ SESSION_CUES = {
     "stopped": "Stopped.",
     "done": "All done.",
     "pain_worse": "Stop and rest.",
+    "stall_move_on": "Let's leave {title} and move on.",
 }
 
 HOLD_CUES = {
@@ -46,6 +47,9 @@ HOLD_CUES = {
     "rep_counted": "That's {count} of {target}.",
     "relax": "Relax.",
     "hips_far": "Sit back toward your heels.",
+    "stall_in_position": "I see you in position; hold for {seconds} seconds.",
+    "stall_out_of_position": "I can't see you in position yet.",
+    "stall_tabletop": "I see you on all fours.",
 }
 
 CAT_COW_CUES = {
@@ -55,6 +59,8 @@ CAT_COW_CUES = {
     "breathe_out": "Breathe out.",
     "rep_counted": "{count}.",
     "relax": "Relax.",
+    "stall_in_position": "I see you on all fours; move your back.",
+    "stall_cow": "I see your back sagging; round it up.",
 }
 
 

@@ -67,6 +67,7 @@ def test_whole_session_prescribed_against_achieved(
         assert entry["achieved"]["dose_met"] is met
         assert entry["completed"] is True
         assert entry["skipped"] is False
+        assert entry["ended"] == "completed"
         assert entry["faults"][0]["key"] == "fault_a"
         assert entry["faults"][0]["count"] == 1
     holds = by_kind(summary, CP)["achieved"]["holds"]
@@ -135,9 +136,44 @@ SMALL_CASES: list[tuple[str, list[Event], dict[str, Any]]] = [
         {"faults": [("hips_high", 2, 3.0), ("arms_back", 1, 5.5)]},
     ),
     (
-        "skipped",
+        "skipped, in a record from before skips gave a reason",
         _cp_events(ev(EventKind.EXERCISE_SKIPPED, 4.0, CP)),
-        {"skipped": True, "completed": False},
+        {"skipped": True, "completed": False, "ended": "skipped", "no_progress_s": None},
+    ),
+    (
+        "skipped by the person",
+        _cp_events(ev(EventKind.EXERCISE_SKIPPED, 4.0, CP, index=0, set=1, reason="user")),
+        {"skipped": True, "completed": False, "ended": "skipped", "no_progress_s": None},
+    ),
+    (
+        "moved on by the coach after 60 s in which nothing counted",
+        _cp_events(
+            ev(EventKind.STALL_HINT, 21.0, CP, key="stall_in_position", seconds=20.0),
+            ev(EventKind.STALL_HINT, 41.0, CP, key="stall_in_position", seconds=40.0),
+            ev(
+                EventKind.EXERCISE_SKIPPED,
+                61.0,
+                CP,
+                index=0,
+                set=1,
+                reason="no_progress",
+                no_progress_s=60.0,
+                state="tabletop",
+                in_position=True,
+            ),
+        ),
+        {
+            "skipped": False,
+            "completed": False,
+            "ended": "no_progress",
+            "no_progress_s": 60.0,
+            "stall_hints": 2,
+        },
+    ),
+    (
+        "cut off during the exercise",
+        _cp_events(ev(EventKind.HOLD_STARTED, 2.0, CP, index=1)),
+        {"ended": None, "stall_hints": 0},
     ),
     (
         "paused twice",
@@ -188,7 +224,8 @@ def test_small_event_lists(
         assert entry["achieved"]["reps_toward_dose"] == want["toward"]
     if "faults" in want:
         assert [(f["key"], f["count"], f["first_s"]) for f in entry["faults"]] == want["faults"]
-    for key in ("skipped", "completed", "pauses", "sets_started", "started"):
+    keys = ("skipped", "completed", "ended", "no_progress_s", "stall_hints")
+    for key in (*keys, "pauses", "sets_started", "started"):
         if key in want:
             assert entry[key] == want[key], key
     if "session_pauses" in want:

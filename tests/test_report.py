@@ -210,3 +210,39 @@ def test_a_safety_stop_is_reported(routine: Routine, tmp_path: Path) -> None:
     assert "The exercises were not started" in html
     assert html.count("keep you up at night") == 2  # in the answers and in the stop notice
     assert '<span class="yes">yes</span>' in html
+
+
+def test_an_exercise_the_coach_moved_past_is_reported(routine: Routine, tmp_path: Path) -> None:
+    from records_helpers import SAFE_ANSWERS, STARTED_AT
+
+    from coach.adapters.storage import SessionRecorder
+    from coach.core.events import Event, EventKind
+    from coach.core.record import summarize
+
+    cat_cow = routine.exercises[1]
+    events = [
+        Event(EventKind.EXERCISE_STARTED, 1.0, "childs_pose", {"index": 0, "set": 1}),
+        Event(
+            EventKind.EXERCISE_SKIPPED, 5.0, "childs_pose", {"index": 0, "set": 1, "reason": "user"}
+        ),
+        Event(EventKind.EXERCISE_STARTED, 5.0, "cat_cow", {"index": 1, "set": 1}),
+        Event(EventKind.STALL_HINT, 25.0, "cat_cow", {"key": "stall_in_position", "seconds": 20.0}),
+        Event(EventKind.STALL_HINT, 45.0, "cat_cow", {"key": "stall_in_position", "seconds": 40.0}),
+        Event(
+            EventKind.EXERCISE_SKIPPED,
+            65.0,
+            "cat_cow",
+            {"index": 1, "set": 1, "reason": "no_progress", "no_progress_s": 60.0},
+        ),
+    ]
+    with SessionRecorder(tmp_path, started_at=STARTED_AT) as recorder:
+        recorder.start(routine=routine, source="none", started_at=STARTED_AT)
+        recorder.safety(SAFE_ANSWERS, 3, result="proceed")
+        for event in events:
+            recorder.event(event)
+        recorder.finish(summarize(routine, events, complete=False))
+    html = render_report(load_session(recorder.folder))
+    assert "Status: skipped" in html  # the person's skip
+    assert "Status: moved on by the coach: nothing counted for 60 s" in html
+    assert "Hints when nothing counted" in html and "2 times" in html
+    assert cat_cow.title in html

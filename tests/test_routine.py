@@ -24,6 +24,7 @@ from coach.core.exercises import ALL_FAULT_KEYS, CONFIG_TYPES
 from coach.core.features import FeatureConfig
 from coach.core.routine import (
     SESSION_CUE_KEYS,
+    STALL_CUE_KEYS,
     Dose,
     SessionConfig,
     describe_dose,
@@ -173,6 +174,33 @@ MALFORMED: dict[str, tuple[Callable[[str], str], list[str]]] = {
         lambda t: drop_key(t, "session_cues", 0, "safety_stop"),
         ["session_cues.safety_stop", "missing"],
     ),
+    "stall hint too soon": (
+        lambda t: set_key(t, "session", 0, "stall_hint_s", "2"),
+        ["session.stall_hint_s", "2", "5.0..120.0 s", "nothing counted this long: a hint"],
+    ),
+    "move-on out of range": (
+        lambda t: set_key(t, "session", 0, "stall_move_on_s", "1000"),
+        ["session.stall_move_on_s", "1000", "15.0..600.0 s"],
+    ),
+    "move-on before the hint": (
+        lambda t: set_key(
+            set_key(t, "session", 0, "stall_hint_s", "40"), "session", 0, "stall_move_on_s", "30"
+        ),
+        [
+            "session",
+            "stall_move_on_s must be more than stall_hint_s",
+            "stall_hint_s = 40.0",
+            "stall_move_on_s = 30.0",
+        ],
+    ),
+    "unknown placeholder in a stall text": (
+        lambda t: set_key(t, "exercises.cues", 2, "stall_in_position", '"Lift for {secnds} s."'),
+        ["exercises[2].cues.stall_in_position", "{secnds}", "did you mean 'seconds'"],
+    ),
+    "stall text for a state that does not exist": (
+        lambda t: set_key(t, "exercises.cues", 1, "stall_plank", '"Not a plank."'),
+        ["exercises[1].cues.stall_plank", "unknown key"],
+    ),
     "camera setting refused by its class": (
         lambda t: set_key(t, "camera", 0, "min_visibility", "2.0"),
         ["camera", "min_visibility", "2.0"],
@@ -293,8 +321,40 @@ def test_bundled_routine_lists_every_setting_at_its_default() -> None:
 def test_session_pacing_comes_from_the_routine() -> None:
     text = TEXT.replace("breath_max_s = 5.0", "breath_max_s = 7.0")
     assert parse_routine(text, "slow.toml").session.breath_max_s == 7.0
+    text = set_key(TEXT, "session", 0, "stall_hint_s", "30")
+    text = set_key(text, "session", 0, "stall_move_on_s", "90")
+    session = parse_routine(text, "patient.toml").session
+    assert (session.stall_hint_s, session.stall_move_on_s) == (30.0, 90.0)
     with pytest.raises(RoutineError, match=r"session\.pain_worse_points.*outside the allowed"):
         parse_routine(TEXT.replace("pain_worse_points = 2", "pain_worse_points = 40"), "x.toml")
+
+
+def test_the_bundled_routine_says_what_it_sees_when_nothing_counts() -> None:
+    routine = open_routine("back-spasm-relief")
+    assert (routine.session.stall_hint_s, routine.session.stall_move_on_s) == (20.0, 60.0)
+    assert "move on" in routine.session_cues["stall_move_on"]
+    for spec in routine.exercises:
+        for key in ("stall_in_position", "stall_out_of_position"):
+            assert "I can" in spec.cues[key], (spec.kind, key)
+    _, cat_cow, hip = routine.exercises
+    assert cat_cow.cues["stall_in_position"] == (
+        "I can see you on all fours, but I can't see your back moving yet. "
+        "Round your back up high, then let it sag slowly."
+    )
+    assert hip.cues["stall_out_of_position"] == (
+        "I can't see you lying on your back with your knees bent yet. "
+        "Lie on your back, knees bent, feet flat."
+    )
+    assert set(STALL_CUE_KEYS) >= {"stall_cat", "stall_cow", "stall_tabletop", "stall_other"}
+
+
+def test_a_routine_without_stall_texts_still_loads() -> None:
+    """Routines written before the stall texts, and the copies kept with old records."""
+    text = "\n".join(line for line in TEXT.splitlines() if not line.startswith("stall_"))
+    routine = parse_routine(text + "\n", "older.toml")
+    assert routine.session == SessionConfig()
+    assert "stall_move_on" not in routine.session_cues
+    assert not any(k.startswith("stall_") for spec in routine.exercises for k in spec.cues)
 
 
 # ------------------------------------------------------------- per-patient targets

@@ -113,6 +113,19 @@ def test_show_prints_a_readable_plan(tmp_path: Path) -> None:
     assert "threshold" in out and "default" in out
 
 
+def test_show_lists_changed_session_settings(tmp_path: Path) -> None:
+    path = tmp_path / "anna.toml"
+    assert invoke("routine", "new", "anna", "--to", str(path))[0] == 0
+    text = path.read_text(encoding="utf-8").replace(
+        "stall_move_on_s = 60.0", "stall_move_on_s = 90.0"
+    )
+    path.write_text(text, encoding="utf-8")
+    code, out, _ = invoke("routine", "show", str(path))
+    assert code == 0, out
+    assert "session.stall_move_on_s = 90.0 (default 60.0)" in out
+    assert "stall_hint_s" not in out  # unchanged settings are not listed
+
+
 def test_handout_has_every_exercise_with_its_dose(tmp_path: Path) -> None:
     out_file = tmp_path / "handout.html"
     code, out, _ = invoke("routine", "handout", "back-spasm-relief", "--out", str(out_file))

@@ -22,6 +22,7 @@ from session_helpers import (
 
 from coach.core.events import Event, EventKind
 from coach.core.features import Features
+from coach.core.record import summarize
 from coach.core.safety import all_clear, assess
 from coach.core.session import OverlayView, Phase, SessionConfig, SessionController, fill
 from coach.core.states import ExerciseKind, PoseState
@@ -544,7 +545,9 @@ def test_the_intro_waits_for_the_welcome_and_lasts_as_long_as_it_is_spoken() -> 
 
 def test_waiting_reminds_how_to_get_into_position() -> None:
     scripts = Scripts({CHILD: timeline((0.0, P.OTHER))})
-    ctrl = make_controller(routine(spec(CHILD, hold_s=2.0)), engine_factory=scripts)
+    # No stall hint within this test (see the stall tests for how the two share time).
+    quiet = dataclasses.replace(CONFIG, stall_hint_s=60.0, stall_move_on_s=120.0)
+    ctrl = make_controller(routine(spec(CHILD, hold_s=2.0)), engine_factory=scripts, config=quiet)
     events = drive(ctrl, 3.0 + 2.5 * CONFIG.position_repeat_s)
     reminders = [e for e in events if e.kind is EventKind.CUE and e["key"] == "get_into_position"]
     assert len(reminders) == 2
@@ -595,3 +598,287 @@ def test_the_wait_ends_when_the_engine_is_ready_not_on_the_state_alone() -> None
     events = drive(ctrl, 9.0)
     ready = next(e for e in events if e.kind is EventKind.IN_POSITION)
     assert ready.t_s == pytest.approx(READY_AT_S, abs=0.15)
+
+
+# ------------------------------------------------------- nothing counts: hint, move on
+# A hint after 5 s without progress, another 5 s later, and the move-on at 15 s.
+STALL = dataclasses.replace(CONFIG, stall_hint_s=5.0, stall_move_on_s=15.0)
+# The wait for the position starts at 2.2 s (set-up 1 s, intro 0.04 s spoken + 1 s), and
+# its first frame is 2.3 s. A person in position there starts the clock afresh at 2.3 s.
+WAIT_S = 2.2
+
+
+def stall_controller(
+    *specs: Any, script: Any = None, **kw: Any
+) -> tuple[SessionController, Scripts]:
+    scripts = Scripts(script)
+    ctrl = make_controller(routine(*specs), engine_factory=scripts, config=STALL, **kw)
+    return ctrl, scripts
+
+
+def cue_times(events: list[Event], prefix: str) -> list[tuple[float, str]]:
+    return [
+        (round(e.t_s, 6), e["key"])
+        for e in events
+        if e.kind is EventKind.CUE and e["key"].startswith(prefix)
+    ]
+
+
+# (case, exercise, state it never leaves, hint key, seen in position, clock start)
+NEVER_COUNTS = [
+    ("child's pose never reached", CHILD, P.OTHER, "stall_out_of_position", False, WAIT_S),
+    ("child's pose, kneeling, never folds", CHILD, P.TABLETOP, "stall_tabletop", True, 2.3),
+    ("cat-cow on all fours, back still", CATCOW, P.TABLETOP, "stall_in_position", True, 2.3),
+    ("cat-cow stuck in cow", CATCOW, P.COW, "stall_cow", True, 2.3),
+    ("cat-cow not on all fours", CATCOW, P.BRIDGE_DOWN, "stall_out_of_position", False, WAIT_S),
+    ("hip lifts lying down, hips never up", HIP, P.BRIDGE_DOWN, "stall_in_position", True, 2.3),
+    ("hip lifts on all fours", HIP, P.TABLETOP, "stall_tabletop", False, WAIT_S),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "kind", "state", "hint", "in_position", "clock_s"),
+    NEVER_COUNTS,
+    ids=[c[0] for c in NEVER_COUNTS],
+)
+def test_when_nothing_counts_the_coach_says_what_it_sees_then_moves_on(
+    case: str, kind: ExerciseKind, state: PoseState, hint: str, in_position: bool, clock_s: float
+) -> None:
+    hold = None if kind is CATCOW else 10.0
+    ctrl, _ = stall_controller(
+        spec(kind, hold_s=hold, reps=2), script={kind: timeline((0.0, state))}
+    )
+    events = drive(ctrl, 30.0)
+    hint_at, move_on_at = clock_s + 5.0, clock_s + 15.0
+    assert cue_times(events, "stall_") == [
+        (round(hint_at, 6), hint),
+        (round(hint_at + 5.0, 6), hint),  # repeated every stall_hint_s, not every frame
+        (round(move_on_at, 6), "stall_move_on"),
+    ]
+    hints = [e for e in events if e.kind is EventKind.STALL_HINT]
+    assert [(h["key"], h["state"], h["in_position"]) for h in hints] == [
+        (hint, state.value, in_position)
+    ] * 2
+    assert [h["seconds"] for h in hints] == [5.0, 10.0]
+    at_end = [e for e in events if e.t_s == pytest.approx(move_on_at)]
+    assert kinds(at_end) == [
+        "exercise_skipped",
+        "cue:stall_move_on",
+        "session_completed",
+        "cue:done",
+    ]
+    moved = at_end[0]
+    assert moved.exercise == kind.value
+    assert dict(moved.data) == {
+        "index": 0,
+        "set": 1,
+        "reason": "no_progress",
+        "no_progress_s": 15.0,
+        "state": state.value,
+        "in_position": in_position,
+    }
+    said = {e["key"]: e["text"] for e in events if e.kind is EventKind.CUE}
+    assert said["stall_move_on"] == f"Let's leave {spec(kind).title} and move on."
+    if hint == "stall_in_position" and hold is not None:
+        assert said[hint] == "I see you in position; hold for 10 seconds."
+    assert ctrl.done
+
+
+# (case, exercise, script with some progress, time of the last progress)
+PROGRESS_THEN_NOTHING = [
+    (
+        "a hold that progressed, then ended short",
+        CHILD,
+        timeline((0.0, P.TABLETOP), (6.0, P.CHILDS_POSE), (20.0, P.TABLETOP)),
+        19.0,  # the last whole second of the hold
+    ),
+    (
+        "a cycle counted",
+        CATCOW,
+        timeline((0.0, P.TABLETOP), (4.0, P.COW), (7.0, P.CAT), (9.0, P.TABLETOP)),
+        7.0,
+    ),
+    (
+        "a lift counted short of its hold",
+        HIP,
+        timeline((0.0, P.BRIDGE_DOWN), (5.0, P.BRIDGE_UP), (7.5, P.BRIDGE_DOWN)),
+        7.5,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "kind", "script", "last_progress_s"),
+    PROGRESS_THEN_NOTHING,
+    ids=[c[0] for c in PROGRESS_THEN_NOTHING],
+)
+def test_progress_restarts_the_stall_clock(
+    case: str, kind: ExerciseKind, script: Any, last_progress_s: float
+) -> None:
+    hold = None if kind is CATCOW else 30.0
+    ctrl, _ = stall_controller(spec(kind, hold_s=hold, reps=3), script={kind: script})
+    events = drive(ctrl, 40.0)
+    times = [t for t, _ in cue_times(events, "stall_")]
+    expected = [last_progress_s + 5.0, last_progress_s + 10.0, last_progress_s + 15.0]
+    assert times == pytest.approx(expected, abs=1e-6)
+    moved = next(e for e in events if e.kind is EventKind.EXERCISE_SKIPPED)
+    assert moved["reason"] == "no_progress" and moved["no_progress_s"] == 15.0
+
+
+def test_a_hold_under_way_is_ended_and_kept_when_the_coach_moves_on() -> None:
+    # Folded into the pose but the hold never progresses: an engine whose clock is stuck.
+    class Stuck(FakeEngine):
+        def update(self, feats: Features, t_s: float) -> list[Event]:
+            events = super().update(feats, t_s)
+            return [e for e in events if e.kind is not EventKind.HOLD_PROGRESS]
+
+    scripts = timeline((0.0, P.TABLETOP), (3.0, P.CHILDS_POSE))
+
+    def factory(spec_: Any, routine_: Any) -> FakeEngine:
+        return Stuck(spec_.kind, 1000.0, scripts)
+
+    ctrl = make_controller(
+        routine(spec(CHILD, hold_s=100.0), spec(HIP, hold_s=5.0)),
+        engine_factory=factory,
+        config=STALL,
+    )
+    moved_at = 3.0 + 15.0  # the hold started at 3 s
+    events = drive(ctrl, moved_at)
+    at_end = [e for e in events if e.t_s == pytest.approx(moved_at)]
+    assert kinds(at_end)[:4] == [
+        "hold_ended",
+        "exercise_skipped",
+        "cue:stall_move_on",
+        "exercise_started",
+    ]
+    assert at_end[0]["seconds"] == pytest.approx(15.0)
+    assert ctrl.phase is Phase.INTRO and ctrl.current is not None and ctrl.current.kind is HIP
+
+
+def test_pause_and_a_person_out_of_view_stop_the_stall_clock() -> None:
+    script = {CATCOW: timeline((0.0, P.TABLETOP))}
+    paused, _ = stall_controller(spec(CATCOW, reps=2), script=script)
+    events = drive(
+        paused, 30.0, commands={4.0: SessionController.pause, 10.0: SessionController.resume}
+    )
+    # In position at 2.3 s; the frame step during which the pause began is not counted.
+    assert cue_times(events, "stall_")[0] == (pytest.approx(7.3 + 6.1), "stall_in_position")
+
+    away, _ = stall_controller(spec(CATCOW, reps=2), script=script)
+    gone = (4.0, 9.0)
+    events = drive(away, 30.0, frame=lambda t: features(t, present=not gone[0] <= t < gone[1]))
+    assert cue_times(events, "stall_")[0] == (pytest.approx(7.3 + 5.0), "stall_in_position")
+
+
+def test_a_person_who_left_the_mat_is_waited_for_not_moved_past() -> None:
+    ctrl, _ = stall_controller(spec(CATCOW, reps=2), script={CATCOW: timeline((0.0, P.TABLETOP))})
+    events = drive(ctrl, 120.0, frame=lambda t: features(t, present=t < 4.0))
+    assert cue_keys(events).count("pose_lost") == 1
+    assert cue_times(events, "stall_") == []
+    assert ctrl.phase is Phase.ACTIVE and ctrl.view.lost
+
+
+def test_the_stall_hint_takes_the_place_of_a_position_reminder() -> None:
+    config = dataclasses.replace(
+        CONFIG, position_repeat_s=4.0, stall_hint_s=6.0, stall_move_on_s=15.0
+    )
+    ctrl = make_controller(
+        routine(spec(CHILD, hold_s=2.0)),
+        engine_factory=Scripts({CHILD: timeline((0.0, P.OTHER))}),
+        config=config,
+    )
+    events = drive(ctrl, WAIT_S + 14.0)
+    said = [
+        (round(e.t_s - WAIT_S, 6), e["key"])
+        for e in events
+        if e.kind is EventKind.CUE and e["key"] in ("get_into_position", "stall_out_of_position")
+    ]
+    # A reminder 4 s into the wait, the hint at 6 s; the next reminder 4 s after the hint.
+    assert said == [
+        (4.0, "get_into_position"),
+        (6.0, "stall_out_of_position"),
+        (10.0, "get_into_position"),
+        (12.0, "stall_out_of_position"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "hint"),
+    [
+        (HIP, P.OTHER, ("stall_out_of_position", "Get into position.")),
+        (CATCOW, P.TABLETOP, None),  # in position, and no text for it: only the record says
+    ],
+)
+def test_without_stall_texts_the_coach_falls_back_on_texts_every_routine_has(
+    kind: ExerciseKind, state: PoseState, hint: tuple[str, str] | None
+) -> None:
+    bare = spec(kind, hold_s=None if kind is CATCOW else 5.0)
+    bare = dataclasses.replace(
+        bare, cues={k: v for k, v in bare.cues.items() if not k.startswith("stall_")}
+    )
+    base = routine(bare)
+    cues = {k: v for k, v in base.session_cues.items() if k != "stall_move_on"}
+    ctrl = make_controller(
+        dataclasses.replace(base, session_cues=cues),
+        engine_factory=Scripts({kind: timeline((0.0, state))}),
+        config=STALL,
+    )
+    events = drive(ctrl, 20.0)
+    said = [(e["key"], e["text"]) for e in events if e.kind is EventKind.CUE]
+    stall = [s for s in said if s[0].startswith("stall_")]
+    assert stall == [*([hint] * 2 if hint else []), ("stall_move_on", "Skipping.")]
+    recorded = [e["key"] for e in events if e.kind is EventKind.STALL_HINT]
+    assert recorded == [hint[0] if hint else None] * 2
+    assert ctrl.done
+
+
+def test_a_persons_skip_says_so() -> None:
+    ctrl, _ = child_session()
+    drive(ctrl, 3.5)
+    skipped = next(e for e in ctrl.skip(3.6) if e.kind is EventKind.EXERCISE_SKIPPED)
+    assert skipped["reason"] == "user"
+
+
+def test_a_patient_on_the_floor_finishes_the_routine_without_touching_the_keyboard() -> None:
+    """Engines that never count: every exercise is hinted at, then left, and the routine ends."""
+    scripts = Scripts(
+        {
+            CHILD: timeline((0.0, P.TABLETOP)),
+            CATCOW: timeline((0.0, P.TABLETOP)),
+            HIP: timeline((0.0, P.OTHER)),
+        }
+    )
+    the_routine = routine(
+        spec(CHILD, hold_s=30.0, reps=3, rest_s=5.0),
+        spec(CATCOW, reps=5, sets=2, rest_s=5.0),
+        spec(HIP, hold_s=15.0, reps=5),
+    )
+    ctrl = make_controller(the_routine, engine_factory=scripts, config=STALL)
+    phases: list[Phase] = []
+    events = drive(ctrl, 120.0, phases=phases)  # no commands: nobody touches a key
+    assert ctrl.done and phases[-1] is Phase.DONE
+    assert not {"paused", "resumed", "session_stopped"} & set(kinds(events))
+    assert kinds(events)[-2:] == ["session_completed", "cue:done"]
+    moved = [e for e in events if e.kind is EventKind.EXERCISE_SKIPPED]
+    assert [(e.exercise, e["reason"], e["no_progress_s"]) for e in moved] == [
+        (kind.value, "no_progress", 15.0) for kind in (CHILD, CATCOW, HIP)
+    ]
+    # Each exercise: the hint is said twice, then the coach says it moves on.
+    starts = [i for i, e in enumerate(events) if e.kind is EventKind.EXERCISE_STARTED]
+    hints = ["stall_tabletop", "stall_in_position", "stall_out_of_position"]
+    for (start, end), hint in zip(itertools.pairwise([*starts, len(events)]), hints, strict=True):
+        stall = [k for k in cue_keys(events[start:end]) if k.startswith("stall_")]
+        assert stall == [hint, hint, "stall_move_on"]
+    # The move-on ends the whole exercise, sets not begun included; no rest after it.
+    assert [e.exercise for e in events if e.kind is EventKind.EXERCISE_STARTED] == [
+        "childs_pose",
+        "cat_cow",
+        "hip_lift",
+    ]
+    assert "rest_started" not in kinds(events)
+    # The record says why each exercise ended.
+    summary = summarize(the_routine, events, complete=True)
+    assert [
+        (e["ended"], e["no_progress_s"], e["stall_hints"], e["skipped"])
+        for e in summary["exercises"]
+    ] == [("no_progress", 15.0, 2, False)] * 3

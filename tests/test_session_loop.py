@@ -21,6 +21,7 @@ from coach.core.cues import Cue, Priority
 from coach.core.events import EventKind
 from coach.core.landmarks import NUM_LANDMARKS
 from coach.core.pose import Pose
+from coach.core.routine import Routine
 from coach.core.session import SessionController
 from coach.core.states import ExerciseKind, PoseState
 from coach.errors import CameraStalledError
@@ -109,9 +110,12 @@ def make_loop(
     speaker: Any = None,
     live: bool = False,
     hold_s: float = 2.0,
+    the_routine: Routine | None = None,
+    scripts: Scripts | None = None,
 ) -> SessionLoop:
-    scripts = Scripts({ExerciseKind.CHILDS_POSE: timeline((0.0, PoseState.CHILDS_POSE))})
-    the_routine = routine(spec(ExerciseKind.CHILDS_POSE, hold_s=hold_s))
+    """A loop over one child's pose (or ``the_routine``, played by ``scripts``)."""
+    scripts = scripts or Scripts({ExerciseKind.CHILDS_POSE: timeline((0.0, PoseState.CHILDS_POSE))})
+    the_routine = the_routine or routine(spec(ExerciseKind.CHILDS_POSE, hold_s=hold_s))
     speaker = speaker or RecordingSpeaker()
     return SessionLoop(
         routine=the_routine,
@@ -294,3 +298,42 @@ def test_terminal_keys_read_single_presses_and_restore_the_terminal(
 def test_no_terminal_keys_when_stdin_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     assert TerminalKeys.open() is None
+
+
+def test_nothing_counted_the_coach_moves_on_and_the_routine_ends_without_a_key() -> None:
+    """The bundled routine at its own pacing, with engines that never count anything."""
+    from coach.adapters.routine_store import open_routine
+
+    bundled = open_routine("back-spasm-relief")
+    scripts = Scripts(
+        {
+            ExerciseKind.CHILDS_POSE: timeline((0.0, PoseState.TABLETOP)),
+            ExerciseKind.CAT_COW: timeline((0.0, PoseState.TABLETOP)),
+            ExerciseKind.HIP_LIFT: timeline((0.0, PoseState.OTHER)),
+        }
+    )
+    window = KeyWindow({})  # shown every frame; nobody presses a key
+    loop = make_loop(window=window, the_routine=bundled, scripts=scripts)
+    assert loop.run(Frames(400.0)) is None
+    loop.drain()
+    assert loop.controller.done and window.shown == loop.stats.frames
+    moved = [e for e in loop.events if e.kind is EventKind.EXERCISE_SKIPPED]
+    assert [(e.exercise, e["reason"]) for e in moved] == [
+        ("childs_pose", "no_progress"),
+        ("cat_cow", "no_progress"),
+        ("hip_lift", "no_progress"),
+    ]
+    said = [c["key"] for c in loop.spoken if c["key"].startswith("stall_")]
+    assert said == [
+        *["stall_in_position"] * 2,
+        "stall_move_on",
+        *["stall_in_position"] * 2,
+        "stall_move_on",
+        *["stall_out_of_position"] * 2,
+        "stall_move_on",
+    ]
+    texts = [c["text"] for c in loop.spoken]
+    assert bundled.exercises[1].cues["stall_in_position"] in texts
+    assert bundled.exercises[2].cues["stall_out_of_position"] in texts
+    assert loop.spoken[-1]["key"] == "done"
+    assert loop.speaker.spoken == texts

@@ -198,6 +198,8 @@ def _exercise(title: str, cues: Mapping[str, str], entry: Mapping[str, Any], plo
         if entry.get("skipped")
         else "completed"
         if entry.get("completed")
+        else f"moved on by the coach: nothing counted for {_num(entry.get('no_progress_s'))} s"
+        if entry.get("ended") == "no_progress"
         else "not started"
         if not entry.get("started")
         else "not finished"
@@ -225,6 +227,9 @@ def _exercise(title: str, cues: Mapping[str, str], entry: Mapping[str, Any], plo
         ("Pauses", escape(str(entry.get("pauses", 0)))),
         ("Person out of view", escape(f"{entry.get('pose_lost', 0)} times")),
     ]
+    hints = entry.get("stall_hints", 0)
+    if hints:
+        rows.append(("Hints when nothing counted", escape(f"{hints} times")))
     out.append(_table(("", ""), rows, header=False, escape_cells=False))
     holds = achieved.get("holds", [])
     if holds:

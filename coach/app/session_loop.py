@@ -548,6 +548,9 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
         achieved = item.get("achieved", {})
         prescribed = item.get("prescribed", {})
         status = "skipped" if item.get("skipped") else ("done" if item.get("completed") else "")
+        if item.get("ended") == "no_progress":
+            seconds = float(item.get("no_progress_s") or 0.0)
+            status = f"moved on (nothing counted for {seconds:g} s)"
         if not item.get("started"):
             status = "not started"
         lines.append(

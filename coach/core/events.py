@@ -30,10 +30,14 @@ class EventKind(StrEnum):
     SAFETY_STOP = "safety_stop"  # flags (keys of red flags answered yes)
     PAIN_RATED = "pain_rated"  # when ("before" | "after"), score (0-10)
     SETUP_HINT = "setup_hint"  # key (what to change about the camera)
+    # key (of the text said, or None), seconds, state, in_position: nothing counted for a while
+    STALL_HINT = "stall_hint"
     SETUP_DONE = "setup_done"
     EXERCISE_STARTED = "exercise_started"  # index, set
     IN_POSITION = "in_position"  # the starting position is reached
     EXERCISE_COMPLETED = "exercise_completed"  # reps, holds
+    # index, set, reason: "user" (the person skipped it) or "no_progress" (nothing
+    # counted for no_progress_s seconds; with the state seen and in_position then)
     EXERCISE_SKIPPED = "exercise_skipped"
     REST_STARTED = "rest_started"  # seconds
     PAUSED = "paused"
@@ -41,6 +45,13 @@ class EventKind(StrEnum):
     CUE = "cue"  # key, text, priority: what the coach says or shows
     SESSION_STOPPED = "session_stopped"  # reason
     SESSION_COMPLETED = "session_completed"
+
+
+class SkipReason(StrEnum):
+    """Why an exercise ended before its dose: the ``reason`` of ``EXERCISE_SKIPPED``."""
+
+    USER = "user"  # the person skipped it
+    NO_PROGRESS = "no_progress"  # nothing counted for a long while: the coach moved on
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coach.core.events import Event, EventKind
+from coach.core.events import Event, EventKind, SkipReason
 from coach.core.states import ExerciseKind
 
 if TYPE_CHECKING:
@@ -161,6 +161,8 @@ class _Segment:
     sets_started: int = 0
     skipped: bool = False
     completed: bool = False
+    no_progress_s: float | None = None  # moved on by itself after this long without progress
+    stall_hints: int = 0
 
     def touch(self, t_s: float) -> None:
         if self.started_s is None:
@@ -180,7 +182,11 @@ def summarize(routine: Routine, events: Iterable[Event], *, complete: bool) -> d
         A dict with ``routine``, ``completed``, ``duration_s``, ``pain``,
         ``safety``, ``pauses``, ``stopped`` and ``exercises``: one entry per
         exercise of the routine with ``prescribed``, ``achieved``, ``faults``,
-        ``pauses``, ``skipped`` and ``completed``.
+        ``pauses``, ``skipped`` (by the person), ``completed`` and ``ended``:
+        how it ended ("completed", "skipped", "no_progress" when the coach
+        moved on by itself after ``no_progress_s`` seconds in which nothing
+        counted, or None when it never ended), with ``stall_hints``, the
+        number of times the coach said what it saw because nothing counted.
     """
     segments = [_Segment(spec) for spec in routine.exercises]
     cursor = -1
@@ -269,6 +275,7 @@ _SEGMENT_EVENTS = frozenset(
         EventKind.RESUMED,
         EventKind.POSE_LOST,
         EventKind.IN_POSITION,
+        EventKind.STALL_HINT,
     }
 )
 
@@ -316,7 +323,13 @@ def _apply(segment: _Segment, event: Event) -> None:
     elif kind is EventKind.EXERCISE_COMPLETED:
         segment.completed = True
     elif kind is EventKind.EXERCISE_SKIPPED:
-        segment.skipped = True
+        # Older records give no reason: only the person could skip then.
+        if data.get("reason") == SkipReason.NO_PROGRESS:
+            segment.no_progress_s = _float(data.get("no_progress_s"), 0.0)
+        else:
+            segment.skipped = True
+    elif kind is EventKind.STALL_HINT:
+        segment.stall_hints += 1
     elif kind is EventKind.PAUSED:
         segment.pauses += 1
     elif kind is EventKind.POSE_LOST:
@@ -412,7 +425,21 @@ def _segment_summary(segment: _Segment) -> dict[str, Any]:
         "ended_s": None if segment.ended_s is None else round(segment.ended_s, 2),
         "skipped": segment.skipped,
         "completed": segment.completed,
+        "ended": _ended(segment),
+        "no_progress_s": (
+            None if segment.no_progress_s is None else round(segment.no_progress_s, 2)
+        ),
+        "stall_hints": segment.stall_hints,
     }
+
+
+def _ended(segment: _Segment) -> str | None:
+    """How an exercise ended, or None when it did not (never started, or cut off)."""
+    if segment.completed:
+        return "completed"
+    if segment.skipped:
+        return "skipped"
+    return SkipReason.NO_PROGRESS.value if segment.no_progress_s is not None else None
 
 
 def _dose_unit(spec: ExerciseSpec) -> str:

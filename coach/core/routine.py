@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.core.features import FeatureConfig
 from coach.core.settings import knob
-from coach.core.states import ExerciseKind
+from coach.core.states import ExerciseKind, PoseState
 from coach.errors import RoutineError
 
 if TYPE_CHECKING:
@@ -114,6 +114,12 @@ class SessionConfig:
         breath_max_s: Cat-cow: longest time between two breath cues, reached or not.
         cue_show_s: How long the last cue stays on screen.
         pain_worse_points: Pain after this many points above before is "sharply worse".
+        stall_hint_s: Nothing counted this long while the person is seen in an
+            exercise, and the coach says what it sees and what to change
+            (repeated at most this often while nothing counts).
+        stall_move_on_s: Nothing counted this long and the coach ends the
+            exercise and moves on by itself; more than ``stall_hint_s``, so a
+            hint always comes first.
     """
 
     setup_stable_s: float = knob(1.0, 0.0, 30.0, "s", "view right this long before starting")
@@ -129,6 +135,8 @@ class SessionConfig:
     breath_max_s: float = knob(5.0, 1.0, 30.0, "s", "cat-cow: longest breath")
     cue_show_s: float = knob(5.0, 0.0, 60.0, "s", "a cue stays on screen this long")
     pain_worse_points: int = knob(2, 1, 10, "count", "pain this much higher is sharply worse")
+    stall_hint_s: float = knob(20.0, 5.0, 120.0, "s", "nothing counted this long: a hint")
+    stall_move_on_s: float = knob(60.0, 15.0, 600.0, "s", "nothing counted this long: move on")
 
     def __post_init__(self) -> None:
         for name in (
@@ -142,13 +150,24 @@ class SessionConfig:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be zero or more, got {getattr(self, name)}")
-        for name in ("setup_hint_repeat_s", "position_repeat_s", "words_per_s", "intro_max_s"):
+        for name in (
+            "setup_hint_repeat_s",
+            "position_repeat_s",
+            "words_per_s",
+            "intro_max_s",
+            "stall_hint_s",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.breath_max_s < self.breath_min_s:
             raise ValueError("breath_max_s must not be less than breath_min_s")
         if self.pain_worse_points < 1:
             raise ValueError(f"pain_worse_points must be 1 or more, got {self.pain_worse_points}")
+        if not self.stall_move_on_s > self.stall_hint_s:
+            raise ValueError(
+                "stall_move_on_s must be more than stall_hint_s, so the coach gives a hint "
+                "before it moves on"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,8 +226,17 @@ class Routine:
 COMMON_CUE_KEYS: tuple[str, ...] = ("get_into_position", "in_position", "rep_counted", "relax")
 HOLD_CUE_KEYS: tuple[str, ...] = ("hold_start", "hold_countdown", "hold_done")
 BREATH_CUE_KEYS: tuple[str, ...] = ("breathe_in", "breathe_out")
-# Cue keys an exercise may give but need not.
-OPTIONAL_CUE_KEYS: tuple[str, ...] = ("intro_done", "set_done", "last_rep")
+# What the coach says when nothing has counted for a while (``SessionConfig.stall_hint_s``):
+# what it sees and what to change. ``stall_<state>`` fits when the engine sees that
+# pose state; otherwise whether the person is in the start position picks the text.
+STALL_CUE_KEYS: tuple[str, ...] = (
+    *(f"stall_{state.value}" for state in PoseState),
+    "stall_in_position",
+    "stall_out_of_position",
+)
+# Cue keys an exercise may give but need not. The stall texts are optional so that
+# routines written before them (and the copies kept with old session records) still load.
+OPTIONAL_CUE_KEYS: tuple[str, ...] = ("intro_done", "set_done", "last_rep", *STALL_CUE_KEYS)
 
 HOLD_KINDS: frozenset[ExerciseKind] = frozenset({ExerciseKind.CHILDS_POSE, ExerciseKind.HIP_LIFT})
 
@@ -228,7 +256,12 @@ SESSION_CUE_KEYS: tuple[str, ...] = (
     "done",
     "pain_worse",
 )
-OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = ("safety_stop_urgent", "pain_not_improving", "next")
+OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = (
+    "safety_stop_urgent",
+    "pain_not_improving",
+    "next",
+    "stall_move_on",
+)
 
 # Placeholders cue texts may use; the coach fills them with str.format.
 PLACEHOLDERS: frozenset[str] = frozenset(

@@ -11,6 +11,7 @@ Phases, and how one leads to the next::
     SETUP ──whole body seen from the side──▶ INTRO ──spoken intro ends──▶ WAIT_POSITION
     WAIT_POSITION ──start position seen──▶ ACTIVE ──dose reached──▶ REST ──▶ next set or exercise
     last set of the last exercise ──▶ DONE
+    WAIT_POSITION or ACTIVE ──nothing counted for stall_move_on_s──▶ next exercise (or DONE)
     stop (any phase), or a red flag at start ──▶ DONE
 
 Pausing freezes the phase and its timers: while paused the engine sees nobody,
@@ -18,6 +19,22 @@ so a hold pauses as it would for a person out of view (and ends, unfinished,
 after the engine's ``lost_end_s``). A person the camera loses is never "out of
 position": the engine pauses its hold timer and the session cues once that it
 cannot see them.
+
+A session is never stuck in an exercise the coach cannot count. While the
+person is seen in an exercise (waiting for the position, or active) a stall
+clock runs; progress restarts it: reaching the start position, a repetition
+counted (even one short of its hold: the coach saw the movement), a hold
+started, progressing or completed. After ``SessionConfig.stall_hint_s``
+without progress the coach says what it sees and what to change (the
+exercise's ``stall_*`` texts, picked by the engine's pose state and whether
+the person is in the start position), and repeats it every ``stall_hint_s``
+while nothing counts. After ``stall_move_on_s`` it ends the exercise as a
+skip does (a hold under way is ended and kept) and moves to the next one, or
+to the end of the routine: an ``EXERCISE_SKIPPED`` event whose ``reason`` is
+``"no_progress"`` (a person's skip says ``"user"``) records why. The clock
+stands still while the session is paused, and on every frame the person is
+not seen: a person who left the mat is told once that the coach cannot see
+them and is waited for, not moved past.
 
 The session also keeps a rough estimate of how long the coach is talking
 (``SessionConfig.words_per_s``), so the camera set-up ends and an exercise's
@@ -35,11 +52,11 @@ from enum import StrEnum
 from typing import Any
 
 from coach.core.cues import Priority
-from coach.core.events import Event, EventKind
+from coach.core.events import Event, EventKind, SkipReason
 from coach.core.exercises.base import ExerciseEngine, Gauge
 from coach.core.features import Features
 from coach.core.landmarks import Side
-from coach.core.routine import ExerciseSpec, Routine, SessionConfig
+from coach.core.routine import STALL_CUE_KEYS, ExerciseSpec, Routine, SessionConfig
 from coach.core.safety import SafetyResult, validate_pain
 from coach.core.states import ExerciseKind, PoseState
 
@@ -94,7 +111,23 @@ CUE_PRIORITIES: dict[str, Priority] = {
     "setup_come_into_view": Priority.INFO,
     "setup_move_back": Priority.INFO,
     "setup_turn_sideways": Priority.INFO,
+    # Said once in a long while and worth waiting for, like "get into position".
+    "stall_move_on": Priority.PROGRESS,
+    **dict.fromkeys(STALL_CUE_KEYS, Priority.PROGRESS),
 }
+
+# Engine events that show the exercise going forward; each restarts the stall clock.
+PROGRESS_EVENTS: frozenset[EventKind] = frozenset(
+    {
+        EventKind.REP_COUNTED,
+        EventKind.HOLD_STARTED,
+        EventKind.HOLD_PROGRESS,
+        EventKind.HOLD_COMPLETED,
+    }
+)
+
+# Slack for sums of frame steps (0.1 + 0.1 + ... falls just short of a whole second).
+_EPS_S = 1e-6
 
 SETUP_TITLE = "Camera set-up"
 
@@ -221,6 +254,8 @@ class SessionController:
         self._pain_before: int | None = None
         self._talk_until = -math.inf  # when the coach is estimated to stop talking
         self._intro_ends_s: float | None = None  # phase time the introduction ends
+        self._stall_s = 0.0  # time seen in the exercise since the last progress
+        self._stall_hint_s = 0.0  # the stall clock when the last hint was given
 
     # ----------------------------------------------------------- read-only state
     @property
@@ -400,19 +435,7 @@ class SessionController:
             return events + self._begin_exercise(0, t_s)
         if self._phase is Phase.REST and self._after_rest is not None:
             return events + self._end_rest(t_s)
-        spec = self.current
-        assert spec is not None
-        events += self._finish_engine(t_s)
-        events.append(
-            Event(
-                EventKind.EXERCISE_SKIPPED,
-                t_s,
-                spec.kind.value,
-                {"index": self._index, "set": self._set},
-            )
-        )
-        events += self._session_cue("skipped", t_s, title=spec.title)
-        return events + self._next_exercise(t_s)
+        return events + self._leave_exercise(t_s, SkipReason.USER)
 
     def stop(self, t_s: float, reason: str = "user") -> list[Event]:
         """End the session now; always safe, and the record is kept."""
@@ -525,11 +548,18 @@ class SessionController:
             events.append(Event(EventKind.IN_POSITION, t_s, spec.kind.value))
             events += self._exercise_cue("in_position", t_s)
             self._enter(Phase.ACTIVE)
+            self._restart_stall()
             if spec.kind is ExerciseKind.CAT_COW:
                 events += self._breath_cue(PoseState.COW, t_s)
             # The frame that reached the position may also have started a hold.
             return events + self._translate(raw, t_s, speak_progress=True)
         events += self._translate(raw, t_s, speak_progress=False)
+        stalled = self._watch_progress(raw, features, t_s, dt)
+        if stalled:
+            if self._phase is Phase.WAIT_POSITION:
+                # The hint says how to get into position too; the reminder waits its turn.
+                self._last_position_cue_s = self._phase_s
+            return events + stalled
         if not self._lost and self._phase_s - self._last_position_cue_s >= (
             self._config.position_repeat_s
         ):
@@ -545,6 +575,9 @@ class SessionController:
         events += self._translate(raw, t_s, speak_progress=True)
         if self._phase is not Phase.ACTIVE:  # the dose was reached on this frame
             return events
+        stalled = self._watch_progress(raw, features, t_s, dt)
+        if stalled:
+            return events + stalled
         if spec.kind is ExerciseKind.CAT_COW and not self._lost:
             events += self._pace_breath(engine.state, t_s, dt)
         return events
@@ -587,6 +620,7 @@ class SessionController:
         self._absent_s = 0.0
         self._breath_next = None
         self._last_position_cue_s = 0.0
+        self._restart_stall()
         if self._engine is not None:
             self._engine.reset()
 
@@ -629,6 +663,23 @@ class SessionController:
         if self._index + 1 >= len(self._routine.exercises):
             return events + self._complete(t_s)
         return events + self._rest(spec.dose.rest_s, t_s, self._next_exercise)
+
+    def _leave_exercise(self, t_s: float, reason: SkipReason, **details: Any) -> list[Event]:
+        """End the exercise short of its dose (a hold under way is kept) and go on to the next."""
+        spec = self.current
+        assert spec is not None
+        events = self._finish_engine(t_s)
+        data = {"index": self._index, "set": self._set, "reason": reason.value, **details}
+        events.append(Event(EventKind.EXERCISE_SKIPPED, t_s, spec.kind.value, data))
+        if reason is SkipReason.USER:
+            events += self._session_cue("skipped", t_s, title=spec.title)
+        else:
+            # Routines written before this text existed still say something fitting.
+            cues = self._routine.session_cues
+            text = cues.get("stall_move_on", cues.get("skipped"))
+            if text is not None:
+                events += self._cue("stall_move_on", text, t_s, title=spec.title)
+        return events + self._next_exercise(t_s)
 
     def _next_set(self, t_s: float) -> list[Event]:
         spec = self.current
@@ -755,6 +806,60 @@ class SessionController:
         self._lost = True
         return self._session_cue("pose_lost", t_s)
 
+    def _restart_stall(self) -> None:
+        self._stall_s = 0.0
+        self._stall_hint_s = 0.0
+
+    def _watch_progress(
+        self, raw: list[Event], features: Features, t_s: float, dt: float
+    ) -> list[Event]:
+        """The stall clock: a hint after ``stall_hint_s`` without progress, a move-on later."""
+        if any(event.kind in PROGRESS_EVENTS for event in raw):
+            self._restart_stall()
+            return []
+        if not features.present:
+            return []  # nobody seen: the clock stands still
+        self._stall_s += dt
+        cfg = self._config
+        if self._stall_s + _EPS_S >= cfg.stall_move_on_s:
+            engine = self._engine
+            assert engine is not None
+            state = engine.state
+            return self._leave_exercise(
+                t_s,
+                SkipReason.NO_PROGRESS,
+                no_progress_s=round(self._stall_s, 2),
+                state=state.value if state is not None else None,
+                in_position=engine.in_position,
+            )
+        if self._stall_s - self._stall_hint_s + _EPS_S >= cfg.stall_hint_s:
+            self._stall_hint_s = self._stall_s
+            return self._stall_hint(t_s)
+        return []
+
+    def _stall_hint(self, t_s: float) -> list[Event]:
+        """What the coach sees and what to change, from the engine's state and position."""
+        spec, engine = self.current, self._engine
+        assert spec is not None and engine is not None
+        state, in_position = engine.state, engine.in_position
+        fallback = "stall_in_position" if in_position else "stall_out_of_position"
+        keys = [f"stall_{state.value}"] if state is not None else []
+        key = next((k for k in [*keys, fallback] if k in spec.cues), None)
+        said: list[Event] = []
+        if key is not None:
+            said = self._exercise_cue(key, t_s)
+        elif not in_position and "get_into_position" in spec.cues:
+            # A routine without stall texts: how to get into position is the right advice.
+            key = fallback
+            said = self._cue(key, spec.cues["get_into_position"], t_s)
+        details = {
+            "key": key,  # None when the routine has no text for what the coach sees
+            "seconds": round(self._stall_s, 2),
+            "state": state.value if state is not None else None,
+            "in_position": in_position,
+        }
+        return [Event(EventKind.STALL_HINT, t_s, spec.kind.value, details), *said]
+
     def _pace_breath(self, state: PoseState | None, t_s: float, dt: float) -> list[Event]:
         """Cat-cow: the next breath when the cued pose is reached, or when it is time anyway."""
         self._breath_since_s += dt
@@ -835,6 +940,7 @@ def _whole(seconds: float | None) -> int | str:
 __all__ = [
     "CAMERA_FAULT_CUES",
     "CUE_PRIORITIES",
+    "PROGRESS_EVENTS",
     "OverlayView",
     "Phase",
     "SessionConfig",

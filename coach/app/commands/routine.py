@@ -157,15 +157,17 @@ def show(
         if cues:
             for key, text in spec.cues.items():
                 out.print(f"   {key}: {escape(text)}")
+    sections = (
+        ("session", loaded.session),
+        ("camera", loaded.camera),
+        ("classifier", loaded.classifier),
+    )
     changed = [
-        (section, row)
-        for section, config in (("camera", loaded.camera), ("classifier", loaded.classifier))
-        for row in settings_of(config)
-        if row.changed
+        (section, row) for section, config in sections for row in settings_of(config) if row.changed
     ]
     if changed:
         out.print()
-        out.print("[bold]Changed camera and classifier settings[/]")
+        out.print("[bold]Changed session, camera and classifier settings[/]")
         for section, row in changed:
             out.print(f"   {section}.{row.name} = {row.value} (default {row.default})")
     if cues:
