@@ -8,6 +8,7 @@ classifier has tests of its own.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from coach.core.exercises.childs_pose import ChildsPoseConfig
 from coach.core.exercises.common import Debounced
 from coach.core.exercises.hip_lift import HipLiftConfig
 from coach.core.exercises.hold import HoldTimer
-from coach.core.exercises.reps import CycleCounter, UpDownCounter
+from coach.core.exercises.reps import CycleCounter, SwingCycles, UpDownCounter
 from coach.core.features import FeatureExtractor, Features
 from coach.core.states import ExerciseKind, PoseState
 
@@ -441,7 +442,12 @@ def test_cat_cow_counts(stretches: list[Stretch], reps: int) -> None:
 def test_cat_cow_too_fast_raised_then_cleared() -> None:
     engine, events = play(
         CC,
-        [Stretch("tabletop", 1.0, S.TABLETOP), *cycles(2, 0.5), *cycles(2, 2.0)],
+        [
+            Stretch("tabletop", 1.0, S.TABLETOP),
+            *cycles(2, 0.5),
+            *cycles(2, 2.0),
+            Stretch("tabletop", 1.0, S.TABLETOP),
+        ],
     )
     assert engine.reps == 4
     assert [(e.kind, e["key"]) for e in events if e.kind in (K.FAULT_RAISED, K.FAULT_CLEARED)] == [
@@ -697,3 +703,64 @@ def test_engines_with_the_real_classifier(
     engine.finish(t_s)  # type: ignore[attr-defined]
     assert engine.reps == reps
     assert len(engine.holds) == holds
+
+
+# --- Swings around the person's neutral ---------------------------------------------------
+
+
+def _swing(levels: Sequence[float], neutral: float = 0.0) -> int:
+    counter = SwingCycles(min_swing=0.8, side_margin=0.15)
+    for i, level in enumerate(levels):
+        counter.update(level, i * 0.1, neutral)
+    return counter.count
+
+
+def _ramp(*points: float, steps: int = 10) -> list[float]:
+    out: list[float] = []
+    for a, b in itertools.pairwise(points):
+        out += [a + (b - a) * k / steps for k in range(steps)]
+    return [*out, points[-1]]
+
+
+@pytest.mark.parametrize(
+    ("levels", "counted"),
+    [
+        # A gentle cycle: half a unit each side of neutral is still a cycle.
+        (_ramp(0.0, 0.5, -0.5, 0.0), 1),
+        # Starting already on one side (a cat) and swinging twice.
+        (_ramp(2.0, -2.0, 2.0, -2.0, 0.0), 2),
+        # One side only (cow and back to neutral, twice): nothing.
+        (_ramp(0.0, -2.0, 0.0, -2.0, 0.0), 0),
+        # Wobbles around neutral (breathing) under the minimum swing: nothing.
+        (_ramp(0.0, 0.3, -0.3, 0.3, -0.3, 0.0), 0),
+        # Deep, a little back, deep again: one reach of that side, not two.
+        (_ramp(0.0, -2.0, -1.0, -2.0, 1.5, 0.0), 1),
+        # Slow: ten frames a step, one cycle whatever the pace.
+        (_ramp(0.0, 1.0, -1.0, 0.0, steps=60), 1),
+    ],
+    ids=["gentle", "start-in-cat", "one-side", "wobble", "deep-twice", "slow"],
+)
+def test_swing_cycles(levels: list[float], counted: int) -> None:
+    assert _swing(levels) == counted
+
+
+def test_swing_sides_follow_the_neutral() -> None:
+    # The same movement, 1.5 to 0 and back, is a cycle around 0.75 but one-sided around 0.
+    levels = _ramp(1.5, 0.0, 1.5, 0.0, 0.75)
+    assert _swing(levels, neutral=0.75) >= 1
+    assert _swing(levels, neutral=0.0) == 0
+
+
+def test_cat_cow_takes_a_still_tabletop_as_neutral() -> None:
+    engine, _ = play(CC, [Stretch("tabletop", 2.0, S.TABLETOP)])
+    assert engine._neutral.measured  # type: ignore[attr-defined]
+
+
+def test_cat_cow_starting_in_cat_keeps_the_configured_neutral() -> None:
+    engine, events = play(
+        CC, [Stretch("cat", 1.5, S.TABLETOP), *cycles(1), Stretch("tabletop", 1.0, S.TABLETOP)]
+    )
+    assert not engine._neutral.measured  # type: ignore[attr-defined]
+    assert engine.reps >= 1
+    depth = of(events, K.REP_COUNTED)[0]
+    assert depth["cat_back_torso"] > 0 > depth["cow_back_torso"]

@@ -7,7 +7,7 @@ video is decoded and posed once however many exercises are asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from coach.core.states import ExerciseKind, PoseState
 
 if TYPE_CHECKING:
     from coach.adapters.frames import Frame
+    from coach.core.pose import Pose
     from coach.core.routine import Routine
 
 NO_POSE = "no_pose"  # timeline name for stretches where nobody is seen
@@ -167,6 +168,57 @@ def _strided(frames: Iterator[Frame], step: int) -> Iterator[Frame]:
             yield frame
 
 
+def analyze_poses(
+    poses: Iterable[Pose],
+    exercises: Sequence[ExerciseKind],
+    *,
+    routine: Routine,
+    video: str,
+    frame_s: float,
+    on_frame: Callable[[], None] | None = None,
+) -> dict[ExerciseKind, AnalysisResult]:
+    """Judge a sequence of poses as each exercise asked for.
+
+    Args:
+        poses: The poses of one video, in time order.
+        exercises: The exercises to judge them as.
+        routine: Thresholds, holds and camera settings.
+        video: The video's name, for the results.
+        frame_s: Time one frame stands for (the end of the last one ends the video).
+        on_frame: Called after each pose.
+    """
+    recorders = [_Recorder(kind, engine) for kind, engine in _engines(exercises, routine).items()]
+    extractor = FeatureExtractor(routine.camera)
+    frames = 0
+    last_t = 0.0
+    for pose in poses:
+        features = extractor.update(pose)
+        for rec in recorders:
+            events = rec.engine.update(features, pose.t_s)
+            rec.take(events, rec.engine.state, pose.t_s)
+        frames += 1
+        last_t = pose.t_s
+        if on_frame is not None:
+            on_frame()
+    end_s = last_t + frame_s if frames else 0.0
+    results: dict[ExerciseKind, AnalysisResult] = {}
+    for rec in recorders:
+        rec.take(rec.engine.finish(last_t), rec.engine.state, last_t)
+        rec.close(end_s)
+        results[rec.kind] = AnalysisResult(
+            exercise=rec.kind,
+            video=video,
+            reps=rec.engine.reps,
+            holds=rec.engine.holds,
+            timeline=tuple(rec.segments),
+            faults=tuple(rec.faults),
+            frames=frames,
+            seconds=end_s,
+            events=tuple(rec.events),
+        )
+    return results
+
+
 def analyze_video(
     path: str | Path,
     exercises: Sequence[ExerciseKind],
@@ -198,41 +250,30 @@ def analyze_video(
 
     video = Path(path)
     routine = routine or open_routine(DEFAULT_ROUTINE)
-    recorders = [_Recorder(kind, engine) for kind, engine in _engines(exercises, routine).items()]
-    extractor = FeatureExtractor(routine.camera)
     source = VideoFileSource(video)
-    frames = 0
-    last_t = 0.0
     try:
         step = max(1, round(source.fps / max_fps)) if max_fps and source.fps > max_fps else 1
         expected = -(-source.frame_count // step) if source.frame_count else 0
+        done = 0
+
+        def progress() -> None:
+            nonlocal done
+            done += 1
+            if on_progress is not None:
+                on_progress(done, max(expected, done))
+
         with MediaPipePoseEstimator(model_path, mode="video", segmentation=True) as estimator:
-            for frame in _strided(iter(source), step):
-                pose = estimator.estimate(frame.image, frame.t_s)
-                features = extractor.update(pose)
-                for rec in recorders:
-                    events = rec.engine.update(features, frame.t_s)
-                    rec.take(events, rec.engine.state, frame.t_s)
-                frames += 1
-                last_t = frame.t_s
-                if on_progress is not None:
-                    on_progress(frames, max(expected, frames))
+            poses = (
+                estimator.estimate(frame.image, frame.t_s)
+                for frame in _strided(iter(source), step)
+            )
+            return analyze_poses(
+                poses,
+                exercises,
+                routine=routine,
+                video=video.name,
+                frame_s=step / source.fps,
+                on_frame=progress,
+            )
     finally:
         source.close()
-    end_s = last_t + step / source.fps if frames else 0.0
-    results: dict[ExerciseKind, AnalysisResult] = {}
-    for rec in recorders:
-        rec.take(rec.engine.finish(last_t), rec.engine.state, last_t)
-        rec.close(end_s)
-        results[rec.kind] = AnalysisResult(
-            exercise=rec.kind,
-            video=video.name,
-            reps=rec.engine.reps,
-            holds=rec.engine.holds,
-            timeline=tuple(rec.segments),
-            faults=tuple(rec.faults),
-            frames=frames,
-            seconds=end_s,
-            events=tuple(rec.events),
-        )
-    return results

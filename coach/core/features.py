@@ -76,6 +76,7 @@ HIP_LIFT_KNEE = "hip_lift_knee"  # hip above the shoulder-knee line, torso lengt
 SIDE_VIEW_RATIO = "side_view_ratio"  # left-right shoulder distance, torso lengths
 HEAD_PITCH = "head_pitch"  # shoulder-ear against the trunk line, degrees, + raised, - tucked
 BACK_BEND = "back_bend"  # bow of the back's outline between its ends, torso lengths
+HEAD_PITCH_3D = "head_pitch_3d"  # HEAD_PITCH from the metric world landmarks, degrees
 
 SIGNALS: tuple[str, ...] = (
     *ANGLE_TABLE,
@@ -86,6 +87,7 @@ SIGNALS: tuple[str, ...] = (
     SIDE_VIEW_RATIO,
     HEAD_PITCH,
     BACK_BEND,
+    HEAD_PITCH_3D,
 )
 
 
@@ -197,6 +199,47 @@ def head_pitch(pose: Pose, side: Side) -> float:
     if not (math.isfinite(bend) and math.isfinite(rise)):
         return math.nan
     return bend if rise >= 0 else -bend
+
+
+def _middle(world: np.ndarray, left: Landmark, right: Landmark) -> np.ndarray:
+    middle: np.ndarray = (world[int(left)] + world[int(right)]) / 2.0
+    return middle
+
+
+def head_pitch_3d(pose: Pose) -> float:
+    """How far the head is raised above the line of the trunk, from the world landmarks.
+
+    The same measure as ``head_pitch`` (+ lifted toward the back, - tucked
+    toward the chest), taken in the body's own mid-plane: the trunk (hips to
+    shoulders) and the neck (shoulders to ears, both sides' middles) are
+    projected onto the plane across the left-right axis. The world landmarks
+    are metric and centred on the hips, so the angle does not shrink when the
+    camera looks at the person from the head or the feet end, as the one on
+    the image does.
+    """
+    world = np.asarray(pose.world, dtype=np.float64)
+    if world.shape[0] <= int(Landmark.RIGHT_HIP) or not np.isfinite(world).all():
+        return math.nan
+    lateral = (world[int(Landmark.LEFT_SHOULDER)] - world[int(Landmark.RIGHT_SHOULDER)]) + (
+        world[int(Landmark.LEFT_HIP)] - world[int(Landmark.RIGHT_HIP)]
+    )
+    shoulders = _middle(world, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+    trunk = shoulders - _middle(world, Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
+    neck = _middle(world, Landmark.LEFT_EAR, Landmark.RIGHT_EAR) - shoulders
+    norm = float(np.linalg.norm(lateral))
+    if not norm > 0:
+        return math.nan
+    lateral /= norm
+    trunk = trunk - np.dot(trunk, lateral) * lateral
+    neck = neck - np.dot(neck, lateral) * lateral
+    length = float(np.linalg.norm(trunk))
+    if not (length > 0 and np.linalg.norm(neck) > 0):
+        return math.nan
+    along = trunk / length
+    # The back faces along left x up (y grows downward in the world frame as
+    # in the image, and the frame is right-handed).
+    back = np.cross(along, lateral)
+    return math.degrees(math.atan2(float(np.dot(neck, back)), float(np.dot(neck, along))))
 
 
 def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -318,6 +361,7 @@ def raw_signals(pose: Pose, side: Side, back_samples: int = 15) -> tuple[dict[st
     values[SIDE_VIEW_RATIO] = side_view_ratio(pose, torso)
     values[HEAD_PITCH] = head_pitch(pose, side)
     values[BACK_BEND] = back_bend(pose, side, back_samples)
+    values[HEAD_PITCH_3D] = head_pitch_3d(pose)
     return values, torso
 
 

@@ -6,8 +6,10 @@ misread frame never counts; thresholds come with hysteresis from the caller.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 from coach.core.exercises.common import Debounced, beyond
@@ -153,3 +155,134 @@ class CycleCounter(Generic[P]):
         start = self._cycle_start if self._cycle_start is not None else at
         self._seen.clear()
         return reached, Rep(count=self._count, start_s=start, end_s=at, seconds=seconds)
+
+
+class SwingSide(StrEnum):
+    """Which side of the person's neutral a swing's turning point lies on."""
+
+    HIGH = "high"
+    LOW = "low"
+
+
+@dataclass(frozen=True)
+class TurningPoint:
+    """A confirmed extreme of a swinging signal."""
+
+    value: float
+    t_s: float
+    side: SwingSide | None  # None: within the margin of neutral
+
+
+class SwingCycles:
+    """Counts cycles of a signal swinging to both sides of a neutral level and back.
+
+    A side is reached when the signal goes beyond the neutral by
+    ``side_margin``; its turning point (the furthest the signal went) is
+    confirmed once the signal comes back toward neutral past that margin, or
+    turns back by ``min_swing`` on the way. A cycle is counted when the
+    latest turning points on both sides, in either order, lie ``min_swing``
+    apart: a wobble smaller than that is never a cycle, however slow, and a
+    movement that leaves neutral to one side only and comes back counts
+    nothing. Going to one side twice in a row (deep, a little back, deep
+    again) is one reach of that side.
+    """
+
+    def __init__(self, min_swing: float, side_margin: float) -> None:
+        self._min_swing = min_swing
+        self._side_margin = side_margin
+        self.reset()
+
+    @property
+    def count(self) -> int:
+        """Cycles counted."""
+        return self._count
+
+    @property
+    def turning_points(self) -> tuple[TurningPoint, ...]:
+        """The latest turning point on each side since the last cycle, oldest first."""
+        return tuple(sorted(self._last.values(), key=lambda p: p.t_s))
+
+    def reset(self) -> None:
+        """Nothing seen, nothing counted."""
+        self._count = 0
+        self._reaches: list[float] = []
+        self.abandon()
+
+    def abandon(self) -> None:
+        """Forget the swing under way (the person left the position); the count stays."""
+        self._peak: TurningPoint | None = None
+        self._last: dict[SwingSide, TurningPoint] = {}
+        self._first_s: float | None = None
+        self._prev_side: SwingSide | None = None
+
+    def update(
+        self, value: float, t_s: float, neutral: float
+    ) -> tuple[TurningPoint | None, Rep | None]:
+        """Take this frame's value; the turning point it confirms and the cycle it completes."""
+        if not math.isfinite(value):
+            return None, None
+        offset = value - neutral
+        side = (
+            SwingSide.HIGH
+            if offset >= self._side_margin
+            else SwingSide.LOW
+            if offset <= -self._side_margin
+            else None
+        )
+        peak = self._peak
+        if peak is not None:
+            further = (value > peak.value) if peak.side is SwingSide.HIGH else (value < peak.value)
+            if side is peak.side and further:
+                self._peak = TurningPoint(value, t_s, side)
+                return None, None
+            if side is peak.side and abs(value - peak.value) < self._min_swing:
+                return None, None
+            # Back toward neutral past the margin, or turned back far enough: confirmed.
+            self._peak = None
+            confirmed: TurningPoint | None = peak
+        else:
+            confirmed = None
+        if side is not None and self._peak is None and (
+            confirmed is None or side is not confirmed.side
+        ):
+            self._peak = TurningPoint(value, t_s, side)
+        elif side is not None and confirmed is not None and side is confirmed.side:
+            # Turned back within the same side: the next peak starts from here.
+            self._peak = TurningPoint(value, t_s, side)
+        if confirmed is None:
+            return None, None
+        return confirmed, self._take(confirmed)
+
+    def _take(self, point: TurningPoint) -> Rep | None:
+        assert point.side is not None
+        if point.side is self._prev_side:
+            # Another turning point of the same excursion: it reaches nothing new.
+            kept = self._last.get(point.side)
+            if kept is not None and _further(point, kept):
+                self._last[point.side] = point
+            return None
+        self._prev_side = point.side
+        if not self._last:
+            self._first_s = point.t_s
+        self._last[point.side] = point
+        self._reaches = [*self._reaches[-2:], point.t_s]
+        if len(self._last) < 2:
+            return None
+        high, low = self._last[SwingSide.HIGH], self._last[SwingSide.LOW]
+        if high.value - low.value < self._min_swing:
+            return None
+        self._count += 1
+        if len(self._reaches) >= 3:
+            seconds = point.t_s - self._reaches[-3]
+        else:
+            seconds = 2.0 * (point.t_s - self._reaches[-2])
+        start = self._first_s if self._first_s is not None else point.t_s
+        self._last.clear()
+        return Rep(count=self._count, start_s=start, end_s=point.t_s, seconds=seconds)
+
+
+def _further(point: TurningPoint, than: TurningPoint) -> bool:
+    """Whether ``point`` lies further out on its side than ``than``."""
+    if point.side is SwingSide.HIGH:
+        return point.value > than.value
+    return point.value < than.value
