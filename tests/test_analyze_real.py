@@ -11,32 +11,41 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import realdata_dir
 from typer.testing import CliRunner
 
 from coach.app.analyze import AnalysisResult, analyze_video
 from coach.core.states import ExerciseKind
 
 MAX_FPS = 15.0
-EXERCISE_VIDEOS = (
-    "v01_catcow_tj.mp4",
-    "v03_child_tj.mp4",
-    "v06_bridge_tj.mp4",
-    "v07_bridge_ws.mp4",
-)
-NEGATIVE_VIDEOS = (
-    "v12_birddog_fb.mp4",
-    "v14_downdog_fb.mp4",
-    "v18_plank_tj.mp4",
-    "v19_quadstretch_tj.mp4",
-)
+ANNOTATION_FILES = ("annotations.json", "annotations-2.json")
+
+
+def _clips() -> list[dict[str, Any]]:
+    """Every annotated clip of both dev sets (none when the real data is missing)."""
+    folder = realdata_dir()
+    if folder is None:
+        return []
+    clips = []
+    for name in ANNOTATION_FILES:
+        path = folder / "videos" / name
+        if path.is_file():
+            clips += json.loads(path.read_text(encoding="utf-8"))
+    return clips
+
+
+CLIPS = {clip["file"]: clip for clip in _clips()}
+EXERCISE_VIDEOS = tuple(name for name, clip in CLIPS.items() if clip["exercise"] != "none")
+NEGATIVE_VIDEOS = tuple(name for name, clip in CLIPS.items() if clip["exercise"] == "none")
 HOLD_TOLERANCE_S = 1.0
 NEGATIVE_MAX_HOLD_S = 2.0
 
 
 @pytest.fixture(scope="module")
 def annotations(real_videos: Path) -> dict[str, dict[str, Any]]:
-    rows = json.loads((real_videos / "annotations.json").read_text(encoding="utf-8"))
-    return {row["file"]: row for row in rows}
+    if not CLIPS:
+        pytest.skip("no annotated clips")
+    return CLIPS
 
 
 _RESULTS: dict[str, dict[ExerciseKind, AnalysisResult]] = {}
@@ -59,8 +68,8 @@ def test_exercise_video_counts_and_holds(
     row = annotations[name]
     kind = ExerciseKind(row["exercise"])
     result = analysed(real_videos, name)[kind]
-    expected_reps = row["reps"] or 0
-    assert result.reps == expected_reps, result.to_dict()
+    low, high = row.get("reps_range") or (row["reps"] or 0, row["reps"] or 0)
+    assert low <= result.reps <= high, result.to_dict()
     expected = row["holds"]
     assert len(result.holds) == len(expected), result.to_dict()["holds"]
     for want, got in zip(expected, result.holds, strict=True):

@@ -71,8 +71,9 @@ RULES = [
         "other",
     ),
     # All fours: cat needs a rounded back and a tucked chin; cow a sag and a lifted head.
-    ("head tucked on a flat back", _variant("tabletop", head_deg=-65), "tabletop"),
-    ("head lifted on a flat back", _variant("tabletop", head_deg=45), "tabletop"),
+    ("chin a little tucked on a flat back", _variant("tabletop", head_deg=-35), "tabletop"),
+    ("chin tucked hard, back flat: the tuck alone carries a cat", _variant("tabletop", head_deg=-80), "cat"),
+    ("head a little lifted on a flat back", _variant("tabletop", head_deg=30), "tabletop"),
     ("rounded back with the head lifted", _variant("cat", head_deg=40), "tabletop"),
     ("sagging back with the head tucked", _variant("cow", head_deg=-50), "tabletop"),
     ("hands far ahead of the shoulders", _variant("tabletop", shoulder=150), "other"),
@@ -122,11 +123,11 @@ def _layout(**values: float) -> BodyLayout:
 HYSTERESIS = [
     # (measurement, current state, expected): a value between the enter and leave limits
     # keeps whatever state the person is in.
-    ({"back_bend": 0.04, "head_pitch_deg": -45.0}, PoseState.CAT, PoseState.CAT),
-    ({"back_bend": 0.04, "head_pitch_deg": -45.0}, PoseState.TABLETOP, PoseState.TABLETOP),
-    ({"back_bend": 0.02, "head_pitch_deg": -45.0}, PoseState.CAT, PoseState.TABLETOP),
-    ({"back_bend": -0.06, "head_pitch_deg": 20.0}, PoseState.COW, PoseState.COW),
-    ({"back_bend": -0.06, "head_pitch_deg": 20.0}, PoseState.TABLETOP, PoseState.TABLETOP),
+    ({"back_bend": 0.03, "head_pitch_deg": -37.0}, PoseState.CAT, PoseState.CAT),
+    ({"back_bend": 0.03, "head_pitch_deg": -37.0}, PoseState.TABLETOP, PoseState.TABLETOP),
+    ({"back_bend": 0.0, "head_pitch_deg": -37.0}, PoseState.CAT, PoseState.TABLETOP),
+    ({"back_bend": -0.1, "head_pitch_deg": 27.0}, PoseState.COW, PoseState.COW),
+    ({"back_bend": -0.1, "head_pitch_deg": 27.0}, PoseState.TABLETOP, PoseState.TABLETOP),
     ({"trunk_deg": 40.0}, PoseState.TABLETOP, PoseState.TABLETOP),
     ({"trunk_deg": 40.0}, PoseState.OTHER, PoseState.OTHER),
     ({"trunk_deg": 45.0}, PoseState.TABLETOP, PoseState.OTHER),
@@ -201,7 +202,7 @@ def test_every_setting_has_a_default_inside_its_range() -> None:
         meta = f.metadata
         assert {"min", "max", "unit", "help"} <= set(meta), f.name
         assert meta["min"] <= f.default <= meta["max"], f.name
-        assert meta["unit"] in {"deg", "torso", "s"}, f.name
+        assert meta["unit"] in {"deg", "torso", "s", "units"}, f.name
     with pytest.raises(ValueError, match="min_dwell_s"):
         ClassifierConfig(min_dwell_s=-1.0)
     with pytest.raises(ValueError, match="fours_min_hip_deg"):
@@ -210,7 +211,7 @@ def test_every_setting_has_a_default_inside_its_range() -> None:
 
 def test_lower_limits_change_the_decision() -> None:
     """The limits come from the config, not from the code."""
-    strict = ClassifierConfig(cat_min_back_bend=0.3)
+    strict = ClassifierConfig(cat_min_flex=6.0)
     features = FeatureExtractor().update(render("cat"))
     assert classify_frame(features, CONFIG) is PoseState.CAT
     assert classify_frame(features, strict) is PoseState.TABLETOP

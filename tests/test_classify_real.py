@@ -14,22 +14,36 @@ from coach.core.states import PoseState
 
 pytestmark = [pytest.mark.realdata, pytest.mark.realmodel]
 
-MIN_ACCURACY = 0.95  # share of photos in the right state
+# Share of photos in the right state, per set. The first set is held at 0.97; the
+# second, of other people and cameras, at its measured 0.95 (3 of 64 missed: a
+# front-view child's pose, a child's pose with the hips high, a mild cow).
+MIN_ACCURACY = {"manifest.csv": 0.97, "manifest-2.csv": 0.95}
 MAX_OTHER_AS_EXERCISE = 0.03  # share of `other` photos called an exercise state
 
 
 @pytest.fixture(scope="module")
-def predictions(real_images: Path) -> list[tuple[str, str, str]]:
-    """(file, labelled state, classified state) for every photo in the manifest."""
+def by_set(real_images: Path) -> dict[str, list[tuple[str, str, str]]]:
+    """(file, labelled state, classified state) for every photo, per manifest."""
     from coach.app.commands.classify import classify_images
 
-    with (real_images / "manifest.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    results = classify_images([real_images / row["file"] for row in rows])
-    return [
-        (row["file"], row["state"], result["state"])
-        for row, result in zip(rows, results, strict=True)
-    ]
+    out = {}
+    for manifest in MIN_ACCURACY:
+        if not (real_images / manifest).is_file():
+            continue
+        with (real_images / manifest).open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        results = classify_images([real_images / row["file"] for row in rows])
+        out[manifest] = [
+            (row["file"], row["state"], result["state"])
+            for row, result in zip(rows, results, strict=True)
+        ]
+    return out
+
+
+@pytest.fixture(scope="module")
+def predictions(by_set: dict[str, list[tuple[str, str, str]]]) -> list[tuple[str, str, str]]:
+    """Every photo of both sets."""
+    return [row for rows in by_set.values() for row in rows]
 
 
 def test_manifest_covers_every_state(predictions: list[tuple[str, str, str]]) -> None:
@@ -37,10 +51,16 @@ def test_manifest_covers_every_state(predictions: list[tuple[str, str, str]]) ->
     assert set(labels) == {s.value for s in PoseState}
 
 
-def test_photos_are_classified_into_their_state(predictions: list[tuple[str, str, str]]) -> None:
-    wrong = [(f, label, got) for f, label, got in predictions if got != label]
-    accuracy = 1.0 - len(wrong) / len(predictions)
-    assert accuracy >= MIN_ACCURACY, f"accuracy {accuracy:.3f}; wrong: {wrong}"
+@pytest.mark.parametrize("manifest", list(MIN_ACCURACY))
+def test_photos_are_classified_into_their_state(
+    by_set: dict[str, list[tuple[str, str, str]]], manifest: str
+) -> None:
+    if manifest not in by_set:
+        pytest.skip(f"{manifest} is missing from the real data")
+    rows = by_set[manifest]
+    wrong = [(f, label, got) for f, label, got in rows if got != label]
+    accuracy = 1.0 - len(wrong) / len(rows)
+    assert accuracy >= MIN_ACCURACY[manifest], f"accuracy {accuracy:.3f}; wrong: {wrong}"
 
 
 def test_other_photos_are_rarely_called_an_exercise_state(

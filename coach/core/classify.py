@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from coach.core.features import BACK_BEND, HEAD_PITCH, HIP_LIFT, HIP_LIFT_KNEE, TRUNK, Features
-from coach.core.landmarks import Joint, Landmark
+from coach.core.landmarks import SIDE_LANDMARKS, Joint, Landmark, Side
 from coach.core.settings import knob
 from coach.core.states import PoseState
 
@@ -84,20 +84,26 @@ class ClassifierConfig:
     fours_min_arm_drop: float = knob(
         0.5, 0.1, 1.5, "torso", "wrist at least this far below the shoulder"
     )
-    cat_min_back_bend: float = knob(
-        0.05, 0.01, 0.3, "torso", "back rounded up at least this much for cat"
+    fours_max_knee_lift: float = knob(
+        0.25, -0.5, 1.0, "torso", "knee at most this far above the other ankle (knees down)"
     )
-    cat_max_head_pitch_deg: float = knob(
-        -40.0, -120.0, 0.0, "deg", "head tucked below the trunk line at least this for cat"
+    flex_back_torso: float = knob(0.1, 0.02, 0.5, "torso", "back bend worth one flexion unit")
+    flex_head_deg: float = knob(40.0, 10.0, 120.0, "deg", "head tuck worth one flexion unit")
+    flex_neutral_back_torso: float = knob(
+        -0.04, -0.3, 0.3, "torso", "back bend of a flat back"
     )
-    cow_min_back_sag: float = knob(
-        0.07, 0.01, 0.3, "torso", "back sagging at least this much for cow"
+    flex_neutral_head_deg: float = knob(5.0, -60.0, 60.0, "deg", "head pitch in line with the back")
+    cat_min_flex: float = knob(
+        1.95, 0.3, 6.0, "units", "back rounded and chin tucked at least this much for cat"
     )
-    cow_min_head_pitch_deg: float = knob(
-        25.0, 0.0, 90.0, "deg", "head lifted above the trunk line at least this for cow"
+    cow_max_flex: float = knob(
+        -1.3, -6.0, -0.3, "units", "back sagging and head lifted at least this much for cow"
     )
     # Bridge (lying on the back, knees bent).
     bridge_min_knee_deg: float = knob(20.0, 0.0, 90.0, "deg", "knee angle at least this")
+    bridge_min_hip_deg: float = knob(
+        85.0, 40.0, 130.0, "deg", "hips open at least this (not hugging the knees)"
+    )
     bridge_max_knee_deg: float = knob(
         130.0, 90.0, 170.0, "deg", "knees bent at least this much (hip-knee-ankle)"
     )
@@ -135,8 +141,8 @@ class ClassifierConfig:
     hysteresis_torso: float = knob(
         0.04, 0.0, 0.3, "torso", "length limits relax this much once a state is reached"
     )
-    hysteresis_back: float = knob(
-        0.02, 0.0, 0.1, "torso", "back bend limits relax this much once a state is reached"
+    hysteresis_flex: float = knob(
+        0.3, 0.0, 2.0, "units", "flexion limits relax this much once a state is reached"
     )
     min_dwell_s: float = knob(0.2, 0.0, 5.0, "s", "a new state must last this long")
 
@@ -176,6 +182,7 @@ class BodyLayout:
     thigh_tilt_deg: float  # hip-knee from vertical, 0 with the knee under the hip
     arm_tilt_deg: float  # shoulder-wrist from vertical, 0 with the hand under the shoulder
     arm_drop: float  # wrist below shoulder
+    knee_lift: float  # knee above the far side's ankle (a leg lifted off the floor)
     shin_rise: float  # knee above ankle
     knee_rise: float  # knee above hip
     shoulder_rise: float  # shoulder above ankle
@@ -208,6 +215,7 @@ def body_layout(features: Features) -> BodyLayout | None:
     wrist = features.point(Joint.WRIST)
     ear = features.point(Joint.EAR)
     nose = features.pose.point(Landmark.NOSE)
+    far = SIDE_LANDMARKS[Side.RIGHT if features.side is Side.LEFT else Side.LEFT]
 
     def above(a: np.ndarray, b: np.ndarray) -> float:
         return (float(b[1]) - float(a[1])) / torso
@@ -223,6 +231,7 @@ def body_layout(features: Features) -> BodyLayout | None:
         thigh_tilt_deg=_tilt_from_vertical(hip, knee),
         arm_tilt_deg=_tilt_from_vertical(shoulder, wrist),
         arm_drop=above(shoulder, wrist),
+        knee_lift=above(knee, features.pose.point(far[Joint.ANKLE])),
         shin_rise=above(knee, ankle),
         knee_rise=above(knee, hip),
         shoulder_rise=above(shoulder, ankle),
@@ -240,10 +249,10 @@ class _Limits:
     def __init__(self, config: ClassifierConfig, relaxed: bool) -> None:
         self._deg = config.hysteresis_deg if relaxed else 0.0
         self._torso = config.hysteresis_torso if relaxed else 0.0
-        self._back = config.hysteresis_back if relaxed else 0.0
+        self._flex = config.hysteresis_flex if relaxed else 0.0
 
     def _slack(self, unit: str) -> float:
-        return {"deg": self._deg, "back": self._back}.get(unit, self._torso)
+        return {"deg": self._deg, "units": self._flex}.get(unit, self._torso)
 
     def at_most(self, value: float, limit: float, unit: str) -> bool:
         return math.isfinite(value) and value <= limit + self._slack(unit)
@@ -278,24 +287,36 @@ def _all_fours(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
         and lim.at_most(b.thigh_tilt_deg, c.fours_max_thigh_tilt_deg, "deg")
         and lim.at_most(b.arm_tilt_deg, c.fours_max_arm_tilt_deg, "deg")
         and lim.at_least(b.arm_drop, c.fours_min_arm_drop, "torso")
+        and not b.knee_lift > c.fours_max_knee_lift
     )
+
+
+def flexion(b: BodyLayout, c: ClassifierConfig) -> float:
+    """Back rounded and chin tucked (+, cat) or back sagging and head lifted (-, cow), in units.
+
+    Either part carries it alone: a mild cat with the head only a little
+    tucked is a cat, and so is a full tuck over a flat-looking back.
+    """
+    parts = []
+    if math.isfinite(b.back_bend):
+        parts.append((b.back_bend - c.flex_neutral_back_torso) / c.flex_back_torso)
+    if math.isfinite(b.head_pitch_deg):
+        parts.append(-(b.head_pitch_deg - c.flex_neutral_head_deg) / c.flex_head_deg)
+    return sum(parts) if parts else math.nan
 
 
 def _cat(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
-    return lim.at_least(b.back_bend, c.cat_min_back_bend, "back") and lim.at_most(
-        b.head_pitch_deg, c.cat_max_head_pitch_deg, "deg"
-    )
+    return lim.at_least(flexion(b, c), c.cat_min_flex, "units")
 
 
 def _cow(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
-    return lim.at_most(b.back_bend, -c.cow_min_back_sag, "back") and lim.at_least(
-        b.head_pitch_deg, c.cow_min_head_pitch_deg, "deg"
-    )
+    return lim.at_most(flexion(b, c), c.cow_max_flex, "units")
 
 
 def _bridge(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
     return (
         lim.within(b.knee_deg, c.bridge_min_knee_deg, c.bridge_max_knee_deg, "deg")
+        and lim.at_least(b.hip_deg, c.bridge_min_hip_deg, "deg")
         and lim.at_least(b.shin_rise, c.bridge_min_shin_rise, "torso")
         and lim.at_most(b.shoulder_rise, c.bridge_max_shoulder_rise, "torso")
         and lim.at_least(b.hip_rise, c.bridge_min_hip_rise, "torso")

@@ -240,7 +240,8 @@ class HipLiftEngine(EngineBase):
 
     def finish(self, t_s: float) -> list[Event]:
         """End the exercise: a lift already coming down from its top counts; a hold ends."""
-        if self._counter.is_up and not self._held.value and self._timer.started:
+        coming_down = self._lift < self._peak * (1.0 - self._config.hold_drop_fraction)
+        if self._counter.is_up and self._timer.started and (coming_down or not self._held.value):
             rep = self._counter.finish(t_s)
             if rep is not None:
                 return self._count(rep, t_s)
