@@ -1,6 +1,6 @@
 """The real pipeline (MediaPipe, features, classifier, engines) on the real videos.
 
-Each video is decoded and posed once, at up to 15 frames a second, and
+Each video is decoded and posed once, at up to 30 frames a second, and
 judged as all three exercises in the same pass.
 """
 
@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from coach.app.analyze import AnalysisResult, analyze_video
 from coach.core.states import ExerciseKind
 
-MAX_FPS = 15.0
+MAX_FPS = 30.0
 ANNOTATION_FILES = ("annotations.json", "annotations-2.json")
 
 

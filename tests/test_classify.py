@@ -70,9 +70,10 @@ RULES = [
         BodyPose(trunk_deg=0, hip=45, knee=40, shoulder=30, belly_down=False),
         "other",
     ),
-    # All fours: cat needs a rounded back and a tucked chin; cow a sag and a lifted head.
+    # All fours: cat is a rounded back and a tucked chin, cow a sag and a lifted head; either
+    # part can carry it, and a little of one alone stays tabletop.
     ("chin a little tucked on a flat back", _variant("tabletop", head_deg=-35), "tabletop"),
-    ("chin tucked hard, back flat: the tuck alone carries a cat", _variant("tabletop", head_deg=-80), "cat"),
+    ("chin tucked hard, back flat", _variant("tabletop", head_deg=-80), "cat"),
     ("head a little lifted on a flat back", _variant("tabletop", head_deg=30), "tabletop"),
     ("rounded back with the head lifted", _variant("cat", head_deg=40), "tabletop"),
     ("sagging back with the head tucked", _variant("cow", head_deg=-50), "tabletop"),
