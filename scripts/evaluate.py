@@ -43,6 +43,7 @@ import math
 import os
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,21 +248,33 @@ def timeline_pairs(clip: dict[str, Any], results: dict[Any, Any]) -> list[tuple[
 
 def run_clips(
     clips: list[dict[str, Any]],
-    poses: dict[str, list[Any]],
-    routine: Any,
-) -> dict[str, dict[Any, Any]]:
-    """Every clip judged as every exercise by the coach's engines."""
+    load: Callable[[dict[str, Any]], list[Any]],
+    routines: Sequence[Any],
+) -> dict[str, list[dict[Any, Any]]]:
+    """Every clip judged as every exercise, once per routine.
+
+    A clip's poses (with their silhouettes) take hundreds of megabytes, so
+    each clip is loaded once, judged under every routine, and let go.
+    """
     from coach.app.analyze import analyze_poses
     from coach.core.states import ExerciseKind
 
     out = {}
     for clip in clips:
-        seq = poses[clip["file"]]
+        seq = load(clip)
         frame_s = seq[1].t_s - seq[0].t_s if len(seq) > 1 else 1.0 / float(clip["fps"])
-        out[clip["file"]] = analyze_poses(
-            seq, list(ExerciseKind), routine=routine, video=clip["file"], frame_s=frame_s
-        )
+        out[clip["file"]] = [
+            analyze_poses(
+                seq, list(ExerciseKind), routine=routine, video=clip["file"], frame_s=frame_s
+            )
+            for routine in routines
+        ]
+        del seq
     return out
+
+
+def _loader(realdata: Path, cache: Any, alteration: str) -> Callable[[dict[str, Any]], list[Any]]:
+    return lambda clip: cache.video(realdata / "videos" / clip["file"], alteration)
 
 
 def evaluate_videos(realdata: Path, cache: Any, alteration: str = "original") -> dict[str, Any]:
@@ -270,8 +283,10 @@ def evaluate_videos(realdata: Path, cache: Any, alteration: str = "original") ->
 
     routine = open_routine(DEFAULT_ROUTINE)
     clips = load_annotations(realdata)
-    poses = {c["file"]: cache.video(realdata / "videos" / c["file"], alteration) for c in clips}
-    results = run_clips(clips, poses, routine)
+    results = {
+        name: runs[0]
+        for name, runs in run_clips(clips, _loader(realdata, cache, alteration), [routine]).items()
+    }
     rows = [["clip", "set", "exercise", "reps", "want", "holds (s)", "want (s)", "agree", "ok"]]
     report: dict[str, Any] = {}
     all_pairs: list[tuple[str, str]] = []
@@ -325,24 +340,22 @@ def leave_one_source_out(realdata: Path, cache: Any) -> dict[str, Any]:
 
     base = open_routine(DEFAULT_ROUTINE)
     clips = load_annotations(realdata)
-    poses = {c["file"]: cache.video(realdata / "videos" / c["file"]) for c in clips}
     sources = sorted({source_of(c) for c in clips})
     report: dict[str, Any] = {}
     rows = [["exercise", "threshold", "source left out", "chosen on the rest", "its clips ok"]]
     for exercise, grid in LOSO_GRID.items():
         relevant = [c for c in clips if c["exercise"] in (exercise, "none")]
         for name, values in grid.items():
-            ok: dict[float, dict[str, bool]] = {}
-            for value in values:
-                routine = _with_threshold(base, exercise, name, value)
-                results = run_clips(relevant, poses, routine)
-                ok[value] = {}
-                for clip in relevant:
-                    verdict = judge_clip(clip, results[clip["file"]])
+            routines = [_with_threshold(base, exercise, name, value) for value in values]
+            runs = run_clips(relevant, _loader(realdata, cache, "original"), routines)
+            ok: dict[float, dict[str, bool]] = {value: {} for value in values}
+            for clip in relevant:
+                for value, results in zip(values, runs[clip["file"]], strict=True):
+                    verdict = judge_clip(clip, results)
                     if clip["exercise"] == "none":
-                        verdict["ok"] = verdict.get(exercise, {}).get("reps", 0) == 0 and (
-                            verdict.get(exercise, {}).get("longest_hold_s", 0.0)
-                            <= NEGATIVE_MAX_HOLD_S
+                        judged = verdict.get(exercise, {})
+                        verdict["ok"] = judged.get("reps", 0) == 0 and (
+                            judged.get("longest_hold_s", 0.0) <= NEGATIVE_MAX_HOLD_S
                         )
                     ok[value][clip["file"]] = verdict["ok"]
             default = getattr(
@@ -370,6 +383,8 @@ def leave_one_source_out(realdata: Path, cache: Any) -> dict[str, Any]:
                     "clips": len(mine),
                     "all_values": {f"{v:g}": score(v, mine) for v in values},
                 }
+            sweep = ", ".join(f"{v:g}: {score(v, list(ok[v]))}/{len(relevant)}" for v in values)
+            print(f"{exercise} {name}, clips ok at each value: {sweep}")
     print("\nLeave one source out (threshold chosen on the other sources)")
     print(_table(rows))
     return report

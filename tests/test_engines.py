@@ -23,7 +23,7 @@ from coach.core.exercises.childs_pose import ChildsPoseConfig
 from coach.core.exercises.common import Debounced
 from coach.core.exercises.hip_lift import HipLiftConfig
 from coach.core.exercises.hold import HoldTimer
-from coach.core.exercises.reps import CycleCounter, SwingCycles, UpDownCounter
+from coach.core.exercises.reps import SwingCycles, UpDownCounter
 from coach.core.features import FeatureExtractor, Features
 from coach.core.states import ExerciseKind, PoseState
 
@@ -194,24 +194,6 @@ def test_up_down_counter(levels: list[float], counts: int) -> None:
     reps = [counter.update(v, 0.8, 0.4, i * 0.1) for i, v in enumerate(levels)]
     assert counter.count == counts
     assert [r.count for r in reps if r is not None] == list(range(1, counts + 1))
-
-
-@pytest.mark.parametrize(
-    ("phases", "counts"),
-    [
-        (["cow"] * 5 + ["cat"] * 5, 1),  # either order
-        (["cat"] * 5 + [None] * 3 + ["cow"] * 5, 1),  # through tabletop
-        (["cat"] * 5 + ["cow"] * 5 + ["cat"] * 5 + ["cow"] * 5, 2),
-        (["cat"] * 5 + ["cow"] * 5 + ["cat"] * 5, 1),  # half a cycle more is not a cycle
-        (["cat"] * 5 + ["cow"] * 2 + ["cat"] * 5, 0),  # flicker shorter than the dwell
-        (["cat"] * 5 + [None] * 5 + ["cat"] * 5, 0),  # cat twice is not a cycle
-    ],
-)
-def test_cycle_counter(phases: list[str | None], counts: int) -> None:
-    counter: CycleCounter[str] = CycleCounter(frozenset({"cat", "cow"}), min_dwell_s=0.25)
-    for i, phase in enumerate(phases):
-        counter.update(phase, i * 0.1)
-    assert counter.count == counts
 
 
 def test_debounced_needs_the_dwell() -> None:
@@ -745,9 +727,9 @@ def test_swing_cycles(levels: list[float], counted: int) -> None:
 
 
 def test_swing_sides_follow_the_neutral() -> None:
-    # The same movement, 1.5 to 0 and back, is a cycle around 0.75 but one-sided around 0.
+    # The same movement, 1.5 to 0 and back twice, is two cycles around 0.75, one-sided around 0.
     levels = _ramp(1.5, 0.0, 1.5, 0.0, 0.75)
-    assert _swing(levels, neutral=0.75) >= 1
+    assert _swing(levels, neutral=0.75) == 2
     assert _swing(levels, neutral=0.0) == 0
 
 
@@ -761,6 +743,6 @@ def test_cat_cow_starting_in_cat_keeps_the_configured_neutral() -> None:
         CC, [Stretch("cat", 1.5, S.TABLETOP), *cycles(1), Stretch("tabletop", 1.0, S.TABLETOP)]
     )
     assert not engine._neutral.measured  # type: ignore[attr-defined]
-    assert engine.reps >= 1
+    assert engine.reps == 1
     depth = of(events, K.REP_COUNTED)[0]
     assert depth["cat_back_torso"] > 0 > depth["cow_back_torso"]

@@ -33,7 +33,15 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from coach.core.features import BACK_BEND, HEAD_PITCH, HIP_LIFT, HIP_LIFT_KNEE, TRUNK, Features
+from coach.core.features import (
+    BACK_BEND,
+    HEAD_PITCH,
+    HIP_LIFT,
+    HIP_LIFT_KNEE,
+    TRUNK,
+    Features,
+    flexion_units,
+)
 from coach.core.landmarks import SIDE_LANDMARKS, Joint, Landmark, Side
 from coach.core.settings import knob
 from coach.core.states import PoseState
@@ -297,12 +305,14 @@ def flexion(b: BodyLayout, c: ClassifierConfig) -> float:
     Either part carries it alone: a mild cat with the head only a little
     tucked is a cat, and so is a full tuck over a flat-looking back.
     """
-    parts = []
-    if math.isfinite(b.back_bend):
-        parts.append((b.back_bend - c.flex_neutral_back_torso) / c.flex_back_torso)
-    if math.isfinite(b.head_pitch_deg):
-        parts.append(-(b.head_pitch_deg - c.flex_neutral_head_deg) / c.flex_head_deg)
-    return sum(parts) if parts else math.nan
+    return flexion_units(
+        b.back_bend,
+        b.head_pitch_deg,
+        back_unit=c.flex_back_torso,
+        head_unit=c.flex_head_deg,
+        neutral_back=c.flex_neutral_back_torso,
+        neutral_head=c.flex_neutral_head_deg,
+    )
 
 
 def _cat(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:

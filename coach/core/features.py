@@ -201,6 +201,31 @@ def head_pitch(pose: Pose, side: Side) -> float:
     return bend if rise >= 0 else -bend
 
 
+def flexion_units(
+    bend: float,
+    head: float,
+    *,
+    back_unit: float,
+    head_unit: float,
+    neutral_back: float,
+    neutral_head: float,
+) -> float:
+    """The back's flexion in units: rounded, chin tucked (+, cat); sagging, head lifted (-, cow).
+
+    The back bend (torso lengths) over ``back_unit`` plus the head's tuck
+    (degrees below ``neutral_head``) over ``head_unit``, each from its
+    neutral. Either part carries it alone, so a cycle with the head kept
+    level still shows, and so does one with no silhouette; NaN when neither
+    part is known.
+    """
+    parts = []
+    if math.isfinite(bend):
+        parts.append((bend - neutral_back) / back_unit)
+    if math.isfinite(head):
+        parts.append(-(head - neutral_head) / head_unit)
+    return sum(parts) if parts else math.nan
+
+
 def _middle(world: np.ndarray, left: Landmark, right: Landmark) -> np.ndarray:
     middle: np.ndarray = (world[int(left)] + world[int(right)]) / 2.0
     return middle

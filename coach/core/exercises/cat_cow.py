@@ -17,7 +17,7 @@ from coach.core.exercises.common import (
     beyond,
 )
 from coach.core.exercises.reps import Rep, SwingCycles, SwingSide
-from coach.core.features import BACK_BEND, HEAD_PITCH_3D, Features
+from coach.core.features import BACK_BEND, HEAD_PITCH_3D, Features, flexion_units
 from coach.core.landmarks import Joint
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
@@ -122,12 +122,14 @@ def flexion_of(
     bend: float, head: float, config: CatCowConfig, neutral_back: float, neutral_head: float
 ) -> float:
     """Flexion units of a back bend and a head pitch, + toward cat; NaN when neither is known."""
-    parts = []
-    if math.isfinite(bend):
-        parts.append((bend - neutral_back) / config.back_unit_torso)
-    if math.isfinite(head):
-        parts.append(-(head - neutral_head) / config.head_unit_deg)
-    return sum(parts) if parts else math.nan
+    return flexion_units(
+        bend,
+        head,
+        back_unit=config.back_unit_torso,
+        head_unit=config.head_unit_deg,
+        neutral_back=neutral_back,
+        neutral_head=neutral_head,
+    )
 
 
 def flexion(

@@ -1,20 +1,17 @@
-"""Repetition counters: up-and-down movements and cycles through phases.
+"""Repetition counters: up-and-down movements, and swings to both sides of a neutral.
 
-Both debounce with a minimum dwell, so noise around a threshold or one
-misread frame never counts; thresholds come with hysteresis from the caller.
+Up-and-down movements debounce with a minimum dwell and take their
+thresholds with hysteresis from the caller; swings need a minimum swing
+between turning points, so noise around a threshold never counts.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TypeVar
 
 from coach.core.exercises.common import Debounced, beyond
-
-P = TypeVar("P", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -91,72 +88,6 @@ class UpDownCounter:
         return Rep(count=self._count, start_s=start, end_s=since, seconds=seconds)
 
 
-class CycleCounter(Generic[P]):
-    """Counts cycles through phases: one cycle when every phase has been reached, in any order.
-
-    A phase is reached when it has lasted ``min_dwell_s``. After a count the
-    next cycle must reach every phase anew. A cycle's length is the time
-    between reaching the same phase twice: the sum of its last two half-cycles
-    (doubled for the very first, when only one is known).
-    """
-
-    def __init__(self, phases: frozenset[P], min_dwell_s: float) -> None:
-        self._phases = phases
-        self._phase: Debounced[P | None] = Debounced(None, min_dwell_s)
-        self.reset()
-
-    @property
-    def count(self) -> int:
-        """Cycles counted."""
-        return self._count
-
-    def reset(self) -> None:
-        """Nothing reached, nothing counted."""
-        self._phase.reset()
-        self._count = 0
-        self._seen: set[P] = set()
-        self._reaches: list[float] = []
-        self._last: P | None = None
-        self._cycle_start: float | None = None
-
-    def abandon(self) -> None:
-        """Forget the phases of a cycle under way (the person left the position)."""
-        self._phase.reset()
-        self._seen.clear()
-        self._reaches.clear()
-        self._last = None
-        self._cycle_start = None
-
-    def update(self, phase: P | None, t_s: float) -> tuple[P | None, Rep | None]:
-        """Take this frame's phase (None between phases).
-
-        Returns the phase newly reached this frame (or None) and the cycle
-        completed by it (or None).
-        """
-        raw = phase if phase in self._phases else None
-        if not self._phase.update(raw, t_s):
-            return None, None
-        reached = self._phase.value
-        if reached is None or reached == self._last:
-            return None, None
-        at = self._phase.since_s if self._phase.since_s is not None else t_s
-        self._last = reached
-        self._reaches.append(at)
-        if not self._seen:
-            self._cycle_start = at
-        self._seen.add(reached)
-        if self._seen != set(self._phases):
-            return reached, None
-        self._count += 1
-        if len(self._reaches) >= 3:
-            seconds = at - self._reaches[-3]
-        else:
-            seconds = 2.0 * (at - self._reaches[-2])
-        start = self._cycle_start if self._cycle_start is not None else at
-        self._seen.clear()
-        return reached, Rep(count=self._count, start_s=start, end_s=at, seconds=seconds)
-
-
 class SwingSide(StrEnum):
     """Which side of the person's neutral a swing's turning point lies on."""
 
@@ -197,11 +128,6 @@ class SwingCycles:
         """Cycles counted."""
         return self._count
 
-    @property
-    def turning_points(self) -> tuple[TurningPoint, ...]:
-        """The latest turning point on each side since the last cycle, oldest first."""
-        return tuple(sorted(self._last.values(), key=lambda p: p.t_s))
-
     def reset(self) -> None:
         """Nothing seen, nothing counted."""
         self._count = 0
@@ -229,29 +155,21 @@ class SwingCycles:
             if offset <= -self._side_margin
             else None
         )
+        here = TurningPoint(value, t_s, side)
         peak = self._peak
-        if peak is not None:
-            further = (value > peak.value) if peak.side is SwingSide.HIGH else (value < peak.value)
-            if side is peak.side and further:
-                self._peak = TurningPoint(value, t_s, side)
+        if peak is not None and side is peak.side:
+            if _further(here, peak):
+                self._peak = here
                 return None, None
-            if side is peak.side and abs(value - peak.value) < self._min_swing:
+            if abs(value - peak.value) < self._min_swing:
                 return None, None
-            # Back toward neutral past the margin, or turned back far enough: confirmed.
-            self._peak = None
-            confirmed: TurningPoint | None = peak
-        else:
-            confirmed = None
-        if side is not None and self._peak is None and (
-            confirmed is None or side is not confirmed.side
-        ):
-            self._peak = TurningPoint(value, t_s, side)
-        elif side is not None and confirmed is not None and side is confirmed.side:
-            # Turned back within the same side: the next peak starts from here.
-            self._peak = TurningPoint(value, t_s, side)
-        if confirmed is None:
+        # No peak yet, or the peak is confirmed: the signal came back toward
+        # neutral past the margin, or turned back by the minimum swing. A new
+        # peak starts here on whatever side the signal is now.
+        self._peak = here if side is not None else None
+        if peak is None:
             return None, None
-        return confirmed, self._take(confirmed)
+        return peak, self._take(peak)
 
     def _take(self, point: TurningPoint) -> Rep | None:
         assert point.side is not None
