@@ -15,9 +15,9 @@ from coach.core.states import PoseState
 pytestmark = [pytest.mark.realdata, pytest.mark.realmodel]
 
 # Share of photos in the right state, per set. The first set is held at 0.97; the
-# second, of other people and cameras, at its measured 0.95 (3 of 64 missed: a
-# front-view child's pose, a child's pose with the hips high, a mild cow).
-MIN_ACCURACY = {"manifest.csv": 0.97, "manifest-2.csv": 0.95}
+# second, of other people and cameras, at 0.96 (62 of 64 measured: a child's pose
+# with the hips high above the heels, and a mild cow read as tabletop).
+MIN_ACCURACY = {"manifest.csv": 0.97, "manifest-2.csv": 0.96}
 MAX_OTHER_AS_EXERCISE = 0.03  # share of `other` photos called an exercise state
 
 

@@ -270,6 +270,22 @@ def test_childs_pose_hold_starts_completes_once_and_ends() -> None:
     assert of(events, K.HOLD_ENDED)[0]["completed"] is True
 
 
+def test_childs_pose_hold_starts_once_the_head_has_settled_too() -> None:
+    head_up = POSTURES["childs_pose"].with_(head_deg=POSTURES["childs_pose"].head_deg + 120.0)
+    _, events = play(
+        CP,
+        [
+            Stretch("tabletop", 1.0, S.TABLETOP),
+            # Hips already still, the forehead still lowering to the mat.
+            Stretch("childs_pose", 2.0, S.CHILDS_POSE, start=head_up),
+            Stretch("childs_pose", 3.0, S.CHILDS_POSE),
+        ],
+        hold_s=30.0,
+    )
+    started = of(events, K.HOLD_STARTED)[0]
+    assert 3.0 <= started.t_s <= 3.8
+
+
 @pytest.mark.parametrize(
     ("middle", "expected"),
     [

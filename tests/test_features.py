@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from synthetic_body import render
 
 from coach.core.features import (
     BACK_BEND,
@@ -16,6 +17,7 @@ from coach.core.features import (
     FeatureExtractor,
     back_bend,
     in_frame,
+    joint_angles,
     nearer_side,
 )
 from coach.core.landmarks import NUM_LANDMARKS, SIDE_LANDMARKS, Joint, Side
@@ -258,3 +260,56 @@ def test_back_bend_is_unknown_without_a_silhouette():
     assert math.isnan(back_bend(make_pose(ALL_FOURS), Side.LEFT))
     empty = np.zeros((SIZE[1], SIZE[0]), dtype=np.float32)
     assert math.isnan(back_bend(make_pose(ALL_FOURS, mask=empty), Side.LEFT))
+
+
+def _in_3d(pose: Pose, turn_deg: float) -> Pose:
+    """The pose with a real depth (left side toward the camera), filmed ``turn_deg`` round."""
+    from coach.core.landmarks import Landmark
+
+    world = np.zeros((len(pose.xy), 3))
+    world[:, :2] = (pose.xy - pose.xy[[23, 24]].mean(axis=0)) / 400.0
+    for mark in Landmark:
+        if mark.name.startswith(("LEFT_", "RIGHT_")):
+            world[int(mark), 2] = -0.1 if mark.name.startswith("LEFT_") else 0.1
+    turn = np.radians(turn_deg)
+    turned = world.copy()
+    turned[:, 0] = np.cos(turn) * world[:, 0] + np.sin(turn) * world[:, 2]
+    turned[:, 2] = -np.sin(turn) * world[:, 0] + np.cos(turn) * world[:, 2]
+    centre = pose.xy[[23, 24]].mean(axis=0)
+    return Pose(
+        t_s=pose.t_s,
+        xy=(centre + 400.0 * turned[:, :2]).astype(np.float32),
+        z=(400.0 * turned[:, 2]).astype(np.float32),
+        world=turned.astype(np.float32),
+        visibility=pose.visibility,
+        presence=pose.presence,
+        image_size=pose.image_size,
+    )
+
+
+@pytest.mark.parametrize("turn_deg", [0.0, 30.0, -45.0, 60.0])
+def test_side_view_rebuilt_from_the_world_landmarks(turn_deg: float) -> None:
+    from coach.core.features import side_view_pose
+
+    side = _in_3d(render("bridge_down"), 0.0)
+    seen = _in_3d(render("bridge_down"), turn_deg)
+    rebuilt = side_view_pose(seen)
+    assert rebuilt is not None
+    want = joint_angles(side, Side.LEFT)
+    got = joint_angles(rebuilt, Side.LEFT)
+    for name in ("hip", "knee"):
+        assert got[name] == pytest.approx(want[name], abs=1.0), name
+    if abs(turn_deg) >= 45:
+        # Seen at an angle, the image itself bends the angles; the rebuilt view does not.
+        raw = joint_angles(seen, Side.LEFT)
+        assert abs(raw["knee"] - want["knee"]) > 2.0
+
+
+def test_the_extractor_measures_an_oblique_body_on_the_rebuilt_side_view() -> None:
+    seen = _in_3d(render("bridge_down"), 60.0)
+    features = FeatureExtractor().update(seen)
+    assert not features.side_view
+    assert features.view is not None and features.measured is features.view
+    side = FeatureExtractor().update(_in_3d(render("bridge_down"), 0.0))
+    assert side.view is None
+    assert features.raw["knee"] == pytest.approx(side.raw["knee"], abs=1.0)

@@ -92,6 +92,9 @@ class ClassifierConfig:
     fours_min_arm_drop: float = knob(
         0.5, 0.1, 1.5, "torso", "wrist at least this far below the shoulder"
     )
+    fours_max_hip_lift: float = knob(
+        0.6, 0.2, 2.0, "torso", "hip at most this far above the shoulder-ankle line"
+    )
     fours_max_knee_lift: float = knob(
         0.25, -0.5, 1.0, "torso", "knee at most this far above the other ankle (knees down)"
     )
@@ -222,7 +225,7 @@ def body_layout(features: Features) -> BodyLayout | None:
     ankle = features.point(Joint.ANKLE)
     wrist = features.point(Joint.WRIST)
     ear = features.point(Joint.EAR)
-    nose = features.pose.point(Landmark.NOSE)
+    nose = features.measured.point(Landmark.NOSE)
     far = SIDE_LANDMARKS[Side.RIGHT if features.side is Side.LEFT else Side.LEFT]
 
     def above(a: np.ndarray, b: np.ndarray) -> float:
@@ -239,7 +242,7 @@ def body_layout(features: Features) -> BodyLayout | None:
         thigh_tilt_deg=_tilt_from_vertical(hip, knee),
         arm_tilt_deg=_tilt_from_vertical(shoulder, wrist),
         arm_drop=above(shoulder, wrist),
-        knee_lift=above(knee, features.pose.point(far[Joint.ANKLE])),
+        knee_lift=above(knee, features.measured.point(far[Joint.ANKLE])),
         shin_rise=above(knee, ankle),
         knee_rise=above(knee, hip),
         shoulder_rise=above(shoulder, ankle),
@@ -296,6 +299,7 @@ def _all_fours(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
         and lim.at_most(b.arm_tilt_deg, c.fours_max_arm_tilt_deg, "deg")
         and lim.at_least(b.arm_drop, c.fours_min_arm_drop, "torso")
         and not b.knee_lift > c.fours_max_knee_lift
+        and not b.hip_lift > c.fours_max_hip_lift
     )
 
 

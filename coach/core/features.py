@@ -43,6 +43,8 @@ class FeatureConfig:
             edge to count as in frame.
         back_samples: Points along the trunk at which the back's height is
             measured on the silhouette.
+        rebuild_side_view: When the camera is not side-on, measure the body
+            on a side view rebuilt from the world landmarks.
         smoothing: One Euro filter applied to angles and heights.
     """
 
@@ -51,6 +53,7 @@ class FeatureConfig:
     side_view_max_ratio: float = 0.5
     frame_margin: float = 0.0
     back_samples: int = 15
+    rebuild_side_view: bool = True
     smoothing: OneEuroConfig = field(default_factory=OneEuroConfig)
 
     def __post_init__(self) -> None:
@@ -107,6 +110,9 @@ class Features:
         whole_body: Shoulder, hip, knee and ankle of the near side are in frame.
         torso_px: Shoulder-to-hip length on the near side, in pixels.
         pose: The pose the features came from.
+        view: The pose the body is measured on: ``pose`` itself when the
+            camera sees the body from the side, otherwise a side view rebuilt
+            from the metric world landmarks (see ``side_view_pose``).
     """
 
     t_s: float
@@ -119,6 +125,7 @@ class Features:
     whole_body: bool
     torso_px: float
     pose: Pose
+    view: Pose | None = None
 
     def __getitem__(self, name: str) -> float:
         return self.values.get(name, math.nan)
@@ -127,7 +134,12 @@ class Features:
         """Pixel position of a joint on the near side (NaN with no person)."""
         if self.side is None:
             return np.array([math.nan, math.nan])
-        return self.pose.point(SIDE_LANDMARKS[self.side][joint])
+        return self.measured.point(SIDE_LANDMARKS[self.side][joint])
+
+    @property
+    def measured(self) -> Pose:
+        """The pose the body is measured on (``view``, or ``pose`` when there is none)."""
+        return self.view if self.view is not None else self.pose
 
 
 def side_visibility(pose: Pose, side: Side) -> float:
@@ -267,6 +279,57 @@ def head_pitch_3d(pose: Pose) -> float:
     return math.degrees(math.atan2(float(np.dot(neck, back)), float(np.dot(neck, along))))
 
 
+def side_view_pose(pose: Pose) -> Pose | None:
+    """The pose as a camera square to the body's side would see it, from the world landmarks.
+
+    The metric world landmarks (centred on the hips, y down as in the image)
+    are turned about the vertical by the smaller angle that points the
+    body's left-right axis along the camera's line of sight, projected
+    straight onto the image plane, and scaled and placed so that the torso
+    keeps its length and the hips their place in the frame. A laptop that
+    stands at the head end, the feet end or at three quarters then gives the
+    same angles and heights as one square to the side. None without world
+    landmarks.
+    """
+    world = np.asarray(pose.world, dtype=np.float64)
+    if pose.is_empty or not np.isfinite(world).all():
+        return None
+    lateral = (world[int(Landmark.LEFT_SHOULDER)] - world[int(Landmark.RIGHT_SHOULDER)]) + (
+        world[int(Landmark.LEFT_HIP)] - world[int(Landmark.RIGHT_HIP)]
+    )
+    # The turn that leaves no left-right component across the image.
+    turn = math.atan2(-lateral[0], lateral[2])
+    if turn > math.pi / 2:
+        turn -= math.pi
+    elif turn <= -math.pi / 2:
+        turn += math.pi
+    cos, sin = math.cos(turn), math.sin(turn)
+    x = cos * world[:, 0] + sin * world[:, 2]
+    z = -sin * world[:, 0] + cos * world[:, 2]
+    turned = np.stack([x, world[:, 1]], axis=1)
+    hips = [int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]
+    shoulders = [int(Landmark.LEFT_SHOULDER), int(Landmark.RIGHT_SHOULDER)]
+    xy = np.asarray(pose.xy, dtype=np.float64)
+    torso_px = float(np.linalg.norm(xy[shoulders].mean(axis=0) - xy[hips].mean(axis=0)))
+    torso_m = float(np.linalg.norm(turned[shoulders].mean(axis=0) - turned[hips].mean(axis=0)))
+    if not (torso_px > 0 and torso_m > 0):
+        return None
+    scale = torso_px / torso_m
+    # Seen from the side, the trunk is longer on the image than at an angle:
+    # scale by the turned torso so that lengths in torso lengths stay true.
+    placed = xy[hips].mean(axis=0) + scale * (turned - turned[hips].mean(axis=0))
+    return Pose(
+        t_s=pose.t_s,
+        xy=placed.astype(np.float32),
+        z=(z * scale).astype(np.float32),
+        world=pose.world,
+        visibility=pose.visibility,
+        presence=pose.presence,
+        image_size=pose.image_size,
+        mask=None,
+    )
+
+
 def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     height, width = image.shape
     x = np.clip(x, 0.0, width - 1.001)
@@ -367,7 +430,9 @@ def back_bend(pose: Pose, side: Side, samples: int = 15) -> float:
     return float(middle - chord)
 
 
-def raw_signals(pose: Pose, side: Side, back_samples: int = 15) -> tuple[dict[str, float], float]:
+def raw_signals(
+    pose: Pose, side: Side, back_samples: int = 15, *, with_mask: bool = True
+) -> tuple[dict[str, float], float]:
     """Every signal of ``SIGNALS`` for one side, unsmoothed, and the torso length in pixels."""
     table = SIDE_LANDMARKS[side]
     shoulder = pose.point(table[Joint.SHOULDER])
@@ -385,7 +450,7 @@ def raw_signals(pose: Pose, side: Side, back_samples: int = 15) -> tuple[dict[st
     values[HIP_LIFT_KNEE] = per_torso(height_above_line(hip, shoulder, knee))
     values[SIDE_VIEW_RATIO] = side_view_ratio(pose, torso)
     values[HEAD_PITCH] = head_pitch(pose, side)
-    values[BACK_BEND] = back_bend(pose, side, back_samples)
+    values[BACK_BEND] = back_bend(pose, side, back_samples) if with_mask else math.nan
     values[HEAD_PITCH_3D] = head_pitch_3d(pose)
     return values, torso
 
@@ -432,6 +497,13 @@ class FeatureExtractor:
         raw, torso = raw_signals(pose, self._side, cfg.back_samples)
         visibility = side_visibility(pose, self._side)
         ratio = raw[SIDE_VIEW_RATIO]
+        side_on = bool(math.isfinite(ratio) and ratio <= cfg.side_view_max_ratio)
+        view = None if side_on or not cfg.rebuild_side_view else side_view_pose(pose)
+        if view is not None:
+            # The body's angles and heights from the rebuilt side view; the
+            # back's outline and the camera checks stay on the real image.
+            rebuilt, torso = raw_signals(view, self._side, cfg.back_samples, with_mask=False)
+            raw = {**rebuilt, BACK_BEND: raw[BACK_BEND], SIDE_VIEW_RATIO: ratio}
         return Features(
             t_s=pose.t_s,
             present=visibility >= cfg.min_visibility and torso > 0,
@@ -439,8 +511,9 @@ class FeatureExtractor:
             values=self._smoother.update(raw, pose.t_s),
             raw=raw,
             visibility=visibility,
-            side_view=bool(math.isfinite(ratio) and ratio <= cfg.side_view_max_ratio),
+            side_view=side_on,
             whole_body=in_frame(pose, self._side, cfg.frame_margin),
             torso_px=torso,
             pose=pose,
+            view=view,
         )

@@ -18,7 +18,7 @@ from coach.core.exercises.common import (
     beyond,
 )
 from coach.core.exercises.hold import HoldPhase, HoldTimer
-from coach.core.features import Features
+from coach.core.features import HEAD_PITCH, Features
 from coach.core.landmarks import Joint
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
@@ -46,6 +46,9 @@ class ChildsPoseConfig(CommonConfig):
         settle_window_s: The hold counts once the person has settled: the hip
             angle has changed by at most ``settle_deg`` over this window.
         settle_deg: See ``settle_window_s``.
+        settle_head_deg: The head must have settled too: its pitch changed by
+            at most this over the window (a person still lowering the
+            forehead to the mat is not yet resting in the pose).
         gauge_hip_max_deg: Top of the hip angle band shown on screen (a deep
             fold is 20-40 degrees).
     """
@@ -58,6 +61,9 @@ class ChildsPoseConfig(CommonConfig):
     reach_long_torso: float = knob(0.7, 0.0, 1.5, "torso", "the arms fault clears over this")
     settle_window_s: float = knob(0.5, 0.1, 5.0, "s", "stillness is judged over this window")
     settle_deg: float = knob(8.0, 1.0, 45.0, "deg", "hip angle change that still counts as still")
+    settle_head_deg: float = knob(
+        15.0, 2.0, 90.0, "deg", "head pitch change that still counts as still"
+    )
     gauge_hip_max_deg: float = knob(50.0, 20.0, 120.0, "deg", "top of the hip angle band shown")
 
     def validate(self) -> None:
@@ -94,7 +100,7 @@ class ChildsPoseEngine(EngineBase):
     """Times holds in child's pose and checks where the hips and arms are.
 
     A hold starts when the classifier sees child's pose and the person has
-    settled into it (the hips have stopped moving), pauses when the person
+    settled into it (the hips and the head have stopped moving), pauses when the person
     leaves it, moves out of it or is lost, and ends after the grace; it
     completes once at ``hold_s``.
     """
@@ -115,6 +121,8 @@ class ChildsPoseEngine(EngineBase):
             lost_end_s=config.lost_end_s,
         )
         self._still = Stillness(config.settle_window_s, config.settle_deg)
+        self._head_still = Stillness(config.settle_window_s, config.settle_head_deg)
+        self._hips_still = False
         self._settled = False
         self._gauge: Gauge | None = None
 
@@ -153,7 +161,9 @@ class ChildsPoseEngine(EngineBase):
         self._reset_shared()
         self._timer.reset()
         self._still.reset()
+        self._head_still.reset()
         self._settled = False
+        self._hips_still = False
         self._gauge = None
 
     def finish(self, t_s: float) -> list[Event]:
@@ -169,8 +179,17 @@ class ChildsPoseEngine(EngineBase):
             return events + self._timer.update(None, t_s)
         hip = features["hip"]
         if features.present:
-            self._settled = self._still.update(hip, t_s)
-        events += self._timer.update(state is PoseState.CHILDS_POSE and self._settled, t_s)
+            head = features[HEAD_PITCH]
+            # A face hidden in the mat gives no head pitch: the hips alone decide then.
+            head_still = self._head_still.update(head, t_s) if math.isfinite(head) else True
+            self._hips_still = self._still.update(hip, t_s)
+            self._settled = self._hips_still and head_still
+        # A hold starts once hips and head have settled; under way, it lasts while
+        # the hips stay still (the head may move a little, or hide in the mat), and
+        # it pauses as soon as the hips start to rise, not when the pose is left.
+        started = self._timer.phase is not HoldPhase.IDLE
+        still = self._hips_still if started else self._settled
+        events += self._timer.update(state is PoseState.CHILDS_POSE and still, t_s)
         self._gauge = (
             Gauge("hip angle", hip, 0.0, cfg.gauge_hip_max_deg, "deg")
             if math.isfinite(hip)
