@@ -308,3 +308,91 @@ def test_ctrl_c_or_terminate_mid_session_keeps_the_record(
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     assert summary["completed"] is False and summary["stopped"] == "interrupted"
     assert summary["pain"]["before"] == 5
+
+
+def _stitch(parts: list[tuple[Path, int]], target: Path, fps: float = 30.0) -> float:
+    """One video of the clips in turn, each looped ``n`` times, at one size and frame rate.
+
+    Returns the video's length in seconds.
+    """
+    import cv2
+    import numpy as np
+
+    size = (640, 360)
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    frames = 0
+    try:
+        for clip, loops in parts:
+            capture = cv2.VideoCapture(str(clip))
+            clip_fps = capture.get(cv2.CAP_PROP_FPS)
+            images = []
+            while True:
+                ok, image = capture.read()
+                if not ok:
+                    break
+                images.append(image)
+            capture.release()
+            length = len(images) / clip_fps
+            for _ in range(loops):
+                for k in range(int(length * fps)):
+                    image = images[min(len(images) - 1, int(k / fps * clip_fps))]
+                    scale = min(size[0] / image.shape[1], size[1] / image.shape[0])
+                    small = cv2.resize(image, None, fx=scale, fy=scale)
+                    canvas = np.zeros((size[1], size[0], 3), dtype=np.uint8)
+                    top = (size[1] - small.shape[0]) // 2
+                    left = (size[0] - small.shape[1]) // 2
+                    canvas[top : top + small.shape[0], left : left + small.shape[1]] = small
+                    writer.write(canvas)
+                    frames += 1
+    finally:
+        writer.release()
+    return frames / fps
+
+
+def test_a_whole_routine_on_one_video_reaches_every_exercise_without_a_key(
+    real_videos: Path, tmp_path: Path
+) -> None:
+    # Child's pose, then cat-cow, then hip lifts, each repeated as a patient would,
+    # by other people in other rooms: the session must get through all three alone.
+    video = tmp_path / "routine.mp4"
+    seconds = _stitch(
+        [
+            (real_videos / "v03_child_tj.mp4", 1),
+            (real_videos / "x05_catcow_renew.mp4", 3),
+            (real_videos / "v07_bridge_ws.mp4", 4),
+        ],
+        video,
+    )
+    assert seconds > 100
+    routine = make_routine(tmp_path)
+    out = tmp_path / "records"
+    result = coach_run(
+        "--routine",
+        str(routine),
+        "--source",
+        str(video),
+        "--headless",
+        "--no-realtime",
+        "--mute",
+        "--answers",
+        "no",
+        "--pain-before",
+        "4",
+        "--pain-after",
+        "3",
+        "--out",
+        str(out),
+        timeout=600.0,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    events = read_events(session_folder(out))
+    started = [e["exercise"] for e in events if e["kind"] == "exercise_started"]
+    assert started == ["childs_pose", "cat_cow", "hip_lift"], started
+    assert any(e["kind"] == "hold_completed" and e["exercise"] == "childs_pose" for e in events)
+    counted = [e["exercise"] for e in events if e["kind"] == "rep_counted"]
+    assert counted.count("cat_cow") >= 2, counted
+    assert counted.count("hip_lift") >= 2, counted
+    # Nothing was skipped: every exercise was reached by counting, not by a key.
+    assert not [e for e in events if e["kind"] == "exercise_skipped"]
+    completed = [e["exercise"] for e in events if e["kind"] == "exercise_completed"]
+    assert completed[:2] == ["childs_pose", "cat_cow"], completed
