@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 from synthetic_body import POSTURES, BodyPose, Camera, Segment, empty, render, sequence
 
@@ -18,6 +19,7 @@ from coach.core.classify import (
 )
 from coach.core.features import FeatureExtractor
 from coach.core.landmarks import Side
+from coach.core.pose import Pose
 from coach.core.states import PoseState
 
 CONFIG = ClassifierConfig()
@@ -217,3 +219,36 @@ def test_lower_limits_change_the_decision() -> None:
     assert classify_frame(features, CONFIG) is PoseState.CAT
     assert classify_frame(features, strict) is PoseState.TABLETOP
     assert math.isfinite(features["back_bend"])
+
+
+def _rolled(pose: Pose, degrees: float) -> Pose:
+    """The pose as a camera rolled by ``degrees`` sees it (the whole picture turned)."""
+    turn = math.radians(degrees)
+    centre = np.array(pose.image_size, dtype=np.float64) / 2.0
+    rotation = np.array([[math.cos(turn), -math.sin(turn)], [math.sin(turn), math.cos(turn)]])
+    xy = (np.asarray(pose.xy, dtype=np.float64) - centre) @ rotation.T + centre
+    return dataclasses.replace(pose, xy=xy.astype(np.float32), mask=None)
+
+
+@pytest.mark.parametrize("body", ["bridge_down", "tabletop", "childs_pose"])
+@pytest.mark.parametrize("degrees", [-15.0, 15.0])
+def test_a_tilted_camera_is_levelled_on_the_floor_line(body: str, degrees: float) -> None:
+    pose = _rolled(render(body), degrees)
+    assert classify_frame(FeatureExtractor().update(pose), CONFIG) is PoseState(body)
+
+
+def test_knees_dropped_to_one_side_are_a_lying_twist_not_a_bridge() -> None:
+    from coach.core.landmarks import Landmark
+
+    pose = render("bridge_down")
+    world = np.zeros((len(pose.xy), 3))
+    world[:, :2] = (pose.xy - pose.xy[[23, 24]].mean(axis=0)) / 400.0
+    for mark in Landmark:
+        if mark.name.startswith(("LEFT_", "RIGHT_")):
+            world[int(mark), 2] = -0.1 if mark.name.startswith("LEFT_") else 0.1
+    upright = dataclasses.replace(pose, world=world.astype(np.float32))
+    assert classify_frame(FeatureExtractor().update(upright), CONFIG) is PoseState.BRIDGE_DOWN
+    for knee in (Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE):
+        world[int(knee), 2] += 0.5  # both knees fall toward the floor on one side
+    twisted = dataclasses.replace(pose, world=world.astype(np.float32))
+    assert classify_frame(FeatureExtractor().update(twisted), CONFIG) is not PoseState.BRIDGE_DOWN

@@ -41,7 +41,9 @@ from coach.core.features import (
     TRUNK,
     Features,
     flexion_units,
+    knee_sway_deg,
 )
+from coach.core.geometry import incline_deg
 from coach.core.landmarks import SIDE_LANDMARKS, Joint, Landmark, Side
 from coach.core.settings import knob
 from coach.core.states import PoseState
@@ -112,6 +114,9 @@ class ClassifierConfig:
     )
     # Bridge (lying on the back, knees bent).
     bridge_min_knee_deg: float = knob(20.0, 0.0, 90.0, "deg", "knee angle at least this")
+    bridge_max_knee_sway_deg: float = knob(
+        55.0, 10.0, 90.0, "deg", "knees at most this far to one side (not a lying twist)"
+    )
     bridge_min_hip_deg: float = knob(
         85.0, 40.0, 130.0, "deg", "hips open at least this (not hugging the knees)"
     )
@@ -154,6 +159,9 @@ class ClassifierConfig:
     )
     hysteresis_flex: float = knob(
         0.3, 0.0, 2.0, "units", "flexion limits relax this much once a state is reached"
+    )
+    max_roll_deg: float = knob(
+        20.0, 0.0, 45.0, "deg", "a camera tilted up to this much is levelled on the floor line"
     )
     min_dwell_s: float = knob(0.2, 0.0, 5.0, "s", "a new state must last this long")
 
@@ -202,6 +210,7 @@ class BodyLayout:
     face_up: float  # nose above ear
     head_rise: float  # ear above shoulder
     hip_heel: float  # hip to ankle distance
+    knee_sway_deg: float  # thighs out of the body's mid-plane (3D), degrees
 
 
 def _tilt_from_vertical(top: np.ndarray, bottom: np.ndarray) -> float:
@@ -212,29 +221,42 @@ def _tilt_from_vertical(top: np.ndarray, bottom: np.ndarray) -> float:
     return math.degrees(math.atan2(dx, dy))
 
 
-def body_layout(features: Features) -> BodyLayout | None:
-    """The measurements of one frame, or None when nobody is seen."""
+def body_layout(features: Features, roll_deg: float = 0.0) -> BodyLayout | None:
+    """The measurements of one frame, or None when nobody is seen.
+
+    ``roll_deg`` turns the image's "up" by that many degrees first, for a
+    camera that is not level (see ``level_candidates``).
+    """
     if not features.present or features.side is None:
         return None
     torso = features.torso_px
     if not (math.isfinite(torso) and torso > 0):
         return None
-    shoulder = features.point(Joint.SHOULDER)
-    hip = features.point(Joint.HIP)
-    knee = features.point(Joint.KNEE)
-    ankle = features.point(Joint.ANKLE)
-    wrist = features.point(Joint.WRIST)
-    ear = features.point(Joint.EAR)
-    nose = features.measured.point(Landmark.NOSE)
+    turn = math.radians(roll_deg)
+    cos, sin = math.cos(turn), math.sin(turn)
+
+    def level(point: np.ndarray) -> np.ndarray:
+        x, y = float(point[0]), float(point[1])
+        return np.array([cos * x + sin * y, -sin * x + cos * y])
+
+    shoulder = level(features.point(Joint.SHOULDER))
+    hip = level(features.point(Joint.HIP))
+    knee = level(features.point(Joint.KNEE))
+    ankle = level(features.point(Joint.ANKLE))
+    wrist = level(features.point(Joint.WRIST))
+    ear = level(features.point(Joint.EAR))
+    nose = level(features.measured.point(Landmark.NOSE))
     far = SIDE_LANDMARKS[Side.RIGHT if features.side is Side.LEFT else Side.LEFT]
+    far_ankle = level(features.measured.point(far[Joint.ANKLE]))
 
     def above(a: np.ndarray, b: np.ndarray) -> float:
         return (float(b[1]) - float(a[1])) / torso
 
+    trunk = features[TRUNK] if roll_deg == 0.0 else incline_deg(shoulder, hip)
     return BodyLayout(
         hip_deg=features["hip"],
         knee_deg=features["knee"],
-        trunk_deg=features[TRUNK],
+        trunk_deg=trunk,
         head_pitch_deg=features[HEAD_PITCH],
         back_bend=features[BACK_BEND],
         hip_lift=features[HIP_LIFT],
@@ -242,7 +264,7 @@ def body_layout(features: Features) -> BodyLayout | None:
         thigh_tilt_deg=_tilt_from_vertical(hip, knee),
         arm_tilt_deg=_tilt_from_vertical(shoulder, wrist),
         arm_drop=above(shoulder, wrist),
-        knee_lift=above(knee, features.measured.point(far[Joint.ANKLE])),
+        knee_lift=above(knee, far_ankle),
         shin_rise=above(knee, ankle),
         knee_rise=above(knee, hip),
         shoulder_rise=above(shoulder, ankle),
@@ -251,7 +273,43 @@ def body_layout(features: Features) -> BodyLayout | None:
         face_up=above(nose, ear),
         head_rise=above(ear, shoulder),
         hip_heel=float(np.hypot(*(hip - ankle))) / torso,
+        knee_sway_deg=knee_sway_deg(features.pose),
     )
+
+
+# Where each family of poses touches the floor: the line between these two
+# joints lies along it (shoulders and feet on the back, hands and knees on all
+# fours and in child's pose).
+_FLOOR_LINES: tuple[tuple[Joint, Joint, frozenset[PoseState]], ...] = (
+    (Joint.SHOULDER, Joint.ANKLE, frozenset({PoseState.BRIDGE_DOWN, PoseState.BRIDGE_UP})),
+    (
+        Joint.WRIST,
+        Joint.KNEE,
+        frozenset({PoseState.TABLETOP, PoseState.CAT, PoseState.COW, PoseState.CHILDS_POSE}),
+    ),
+)
+
+
+def level_candidates(
+    features: Features, max_roll_deg: float
+) -> list[tuple[float, frozenset[PoseState]]]:
+    """Camera rolls that would lay each family's floor line level, within ``max_roll_deg``.
+
+    A laptop on an uneven surface tilts the picture; the floor the person
+    lies or kneels on then runs at an angle across it. Each family of poses
+    names two joints that rest on the floor: if the line between them is
+    tilted by at most ``max_roll_deg``, that tilt is a candidate roll to undo.
+    """
+    out = []
+    for a, b, family in _FLOOR_LINES:
+        start, end = features.point(a), features.point(b)
+        dx, dy = float(end[0] - start[0]), float(end[1] - start[1])
+        if not (math.isfinite(dx) and math.isfinite(dy)) or dx == 0.0:
+            continue
+        roll = math.degrees(math.atan(dy / dx))
+        if 0.5 <= abs(roll) <= max_roll_deg:
+            out.append((roll, family))
+    return out
 
 
 class _Limits:
@@ -331,6 +389,7 @@ def _bridge(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
     return (
         lim.within(b.knee_deg, c.bridge_min_knee_deg, c.bridge_max_knee_deg, "deg")
         and lim.at_least(b.hip_deg, c.bridge_min_hip_deg, "deg")
+        and not b.knee_sway_deg > c.bridge_max_knee_sway_deg
         and lim.at_least(b.shin_rise, c.bridge_min_shin_rise, "torso")
         and lim.at_most(b.shoulder_rise, c.bridge_max_shoulder_rise, "torso")
         and lim.at_least(b.hip_rise, c.bridge_min_hip_rise, "torso")
@@ -397,7 +456,32 @@ def classify_frame(features: Features, config: ClassifierConfig) -> PoseState | 
     layout = body_layout(features)
     if layout is None:
         return None
-    return decide(layout, config)
+    return decide_levelled(features, layout, config)
+
+
+def decide_levelled(
+    features: Features,
+    layout: BodyLayout,
+    config: ClassifierConfig,
+    current: PoseState | None = None,
+) -> PoseState:
+    """The state as the image shows it; failing that, as a level camera would show it.
+
+    Only when the picture as it is fits no exercise state, each family's
+    floor line is laid level in turn (a tilt of at most ``max_roll_deg``),
+    and a state of that family is taken if the levelled body fits it.
+    """
+    seen = decide(layout, config, current)
+    if seen is not PoseState.OTHER:
+        return seen
+    for roll, family in level_candidates(features, config.max_roll_deg):
+        levelled = body_layout(features, roll)
+        if levelled is None:
+            continue
+        state = decide(levelled, config, current)
+        if state in family:
+            return state
+    return seen
 
 
 class PoseClassifier:
@@ -437,7 +521,7 @@ class PoseClassifier:
             self._state = None
             self._candidate = None
             return None
-        seen = decide(layout, self._config, self._state)
+        seen = decide_levelled(features, layout, self._config, self._state)
         if seen is self._state:
             self._candidate = None
             return self._state

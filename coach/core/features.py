@@ -279,6 +279,28 @@ def head_pitch_3d(pose: Pose) -> float:
     return math.degrees(math.atan2(float(np.dot(neck, back)), float(np.dot(neck, along))))
 
 
+def knee_sway_deg(pose: Pose) -> float:
+    """How far the thighs swing out of the body's mid-plane, from the world landmarks, in degrees.
+
+    The angle between the line from the middle of the hips to the middle of
+    the knees and the body's mid-plane: near 0 with the knees pointing up in
+    a bridge or forward on all fours, large when both knees drop to one side
+    (a lying twist). NaN without world landmarks.
+    """
+    world = np.asarray(pose.world, dtype=np.float64)
+    if world.shape[0] <= int(Landmark.RIGHT_KNEE) or not np.isfinite(world).all():
+        return math.nan
+    lateral = world[int(Landmark.LEFT_HIP)] - world[int(Landmark.RIGHT_HIP)]
+    thigh = _middle(world, Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE) - _middle(
+        world, Landmark.LEFT_HIP, Landmark.RIGHT_HIP
+    )
+    norms = float(np.linalg.norm(lateral)) * float(np.linalg.norm(thigh))
+    if not norms > 0:
+        return math.nan
+    across = abs(float(np.dot(lateral, thigh))) / norms
+    return math.degrees(math.asin(min(1.0, across)))
+
+
 def side_view_pose(pose: Pose) -> Pose | None:
     """The pose as a camera square to the body's side would see it, from the world landmarks.
 
