@@ -293,8 +293,10 @@ def test_side_view_rebuilt_from_the_world_landmarks(turn_deg: float) -> None:
 
     side = _in_3d(render("bridge_down"), 0.0)
     seen = _in_3d(render("bridge_down"), turn_deg)
-    rebuilt = side_view_pose(seen)
-    assert rebuilt is not None
+    found = side_view_pose(seen)
+    assert found is not None
+    rebuilt, turn = found
+    assert abs(turn) == pytest.approx(abs(turn_deg), abs=1.0)
     want = joint_angles(side, Side.LEFT)
     got = joint_angles(rebuilt, Side.LEFT)
     for name in ("hip", "knee"):
@@ -308,8 +310,14 @@ def test_side_view_rebuilt_from_the_world_landmarks(turn_deg: float) -> None:
 def test_the_extractor_measures_an_oblique_body_on_the_rebuilt_side_view() -> None:
     seen = _in_3d(render("bridge_down"), 60.0)
     features = FeatureExtractor().update(seen)
-    assert not features.side_view
+    assert features.side_view  # judged, on the rebuilt side view
     assert features.view is not None and features.measured is features.view
     side = FeatureExtractor().update(_in_3d(render("bridge_down"), 0.0))
     assert side.view is None
     assert features.raw["knee"] == pytest.approx(side.raw["knee"], abs=1.0)
+
+
+def test_a_camera_in_front_of_the_body_asks_for_a_better_view() -> None:
+    seen = _in_3d(render("bridge_down"), 85.0)
+    features = FeatureExtractor().update(seen)
+    assert not features.side_view and features.view is None

@@ -45,6 +45,9 @@ class FeatureConfig:
             measured on the silhouette.
         rebuild_side_view: When the camera is not side-on, measure the body
             on a side view rebuilt from the world landmarks.
+        max_view_turn_deg: The side view is rebuilt for a camera up to this
+            far round from the side (toward the head, the feet, the front or
+            the back); further round, the coach asks for a better view.
         smoothing: One Euro filter applied to angles and heights.
     """
 
@@ -54,6 +57,7 @@ class FeatureConfig:
     frame_margin: float = 0.0
     back_samples: int = 15
     rebuild_side_view: bool = True
+    max_view_turn_deg: float = 80.0
     smoothing: OneEuroConfig = field(default_factory=OneEuroConfig)
 
     def __post_init__(self) -> None:
@@ -67,6 +71,8 @@ class FeatureConfig:
             )
         if not 0.0 <= self.frame_margin < 0.5:
             raise ValueError(f"frame_margin must be in [0, 0.5), got {self.frame_margin}")
+        if not 0.0 <= self.max_view_turn_deg <= 90.0:
+            raise ValueError(f"max_view_turn_deg must be in 0..90, got {self.max_view_turn_deg}")
         if self.back_samples < 5:
             raise ValueError(f"back_samples must be 5 or more, got {self.back_samples}")
 
@@ -106,7 +112,9 @@ class Features:
             in degrees, and the ``SIGNALS`` above. NaN where unknown.
         raw: The same signals before smoothing.
         visibility: Mean visibility of the near side's body joints.
-        side_view: The camera sees the body from the side.
+        side_view: The camera sees the body well enough from the side to
+            judge it: side-on, or up to ``max_view_turn_deg`` round from the
+            side, where a side view is rebuilt from the world landmarks.
         whole_body: Shoulder, hip, knee and ankle of the near side are in frame.
         torso_px: Shoulder-to-hip length on the near side, in pixels.
         pose: The pose the features came from.
@@ -301,7 +309,7 @@ def knee_sway_deg(pose: Pose) -> float:
     return math.degrees(math.asin(min(1.0, across)))
 
 
-def side_view_pose(pose: Pose) -> Pose | None:
+def side_view_pose(pose: Pose) -> tuple[Pose, float] | None:
     """The pose as a camera square to the body's side would see it, from the world landmarks.
 
     The metric world landmarks (centred on the hips, y down as in the image)
@@ -310,8 +318,9 @@ def side_view_pose(pose: Pose) -> Pose | None:
     straight onto the image plane, and scaled and placed so that the torso
     keeps its length and the hips their place in the frame. A laptop that
     stands at the head end, the feet end or at three quarters then gives the
-    same angles and heights as one square to the side. None without world
-    landmarks.
+    same angles and heights as one square to the side. Returns the rebuilt
+    pose and the turn in degrees (0 for a camera square to the side, 90 for
+    one in front or behind); None without usable world landmarks.
     """
     world = np.asarray(pose.world, dtype=np.float64)
     if pose.is_empty or not np.isfinite(world).all():
@@ -319,6 +328,8 @@ def side_view_pose(pose: Pose) -> Pose | None:
     lateral = (world[int(Landmark.LEFT_SHOULDER)] - world[int(Landmark.RIGHT_SHOULDER)]) + (
         world[int(Landmark.LEFT_HIP)] - world[int(Landmark.RIGHT_HIP)]
     )
+    if math.hypot(lateral[0], lateral[2]) < 0.5 * float(np.linalg.norm(lateral)):
+        return None  # hips and shoulders one above the other: no turn about the vertical helps
     # The turn that leaves no left-right component across the image.
     turn = math.atan2(-lateral[0], lateral[2])
     if turn > math.pi / 2:
@@ -340,7 +351,7 @@ def side_view_pose(pose: Pose) -> Pose | None:
     # Seen from the side, the trunk is longer on the image than at an angle:
     # scale by the turned torso so that lengths in torso lengths stay true.
     placed = xy[hips].mean(axis=0) + scale * (turned - turned[hips].mean(axis=0))
-    return Pose(
+    rebuilt = Pose(
         t_s=pose.t_s,
         xy=placed.astype(np.float32),
         z=(z * scale).astype(np.float32),
@@ -350,6 +361,7 @@ def side_view_pose(pose: Pose) -> Pose | None:
         image_size=pose.image_size,
         mask=None,
     )
+    return rebuilt, math.degrees(turn)
 
 
 def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -520,8 +532,10 @@ class FeatureExtractor:
         visibility = side_visibility(pose, self._side)
         ratio = raw[SIDE_VIEW_RATIO]
         side_on = bool(math.isfinite(ratio) and ratio <= cfg.side_view_max_ratio)
-        view = None if side_on or not cfg.rebuild_side_view else side_view_pose(pose)
-        if view is not None:
+        turned = None if side_on or not cfg.rebuild_side_view else side_view_pose(pose)
+        view = None
+        if turned is not None and abs(turned[1]) <= cfg.max_view_turn_deg:
+            view = turned[0]
             # The body's angles and heights from the rebuilt side view; the
             # back's outline and the camera checks stay on the real image.
             rebuilt, torso = raw_signals(view, self._side, cfg.back_samples, with_mask=False)
@@ -533,7 +547,7 @@ class FeatureExtractor:
             values=self._smoother.update(raw, pose.t_s),
             raw=raw,
             visibility=visibility,
-            side_view=side_on,
+            side_view=side_on or view is not None,
             whole_body=in_frame(pose, self._side, cfg.frame_margin),
             torso_px=torso,
             pose=pose,
