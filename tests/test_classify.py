@@ -252,3 +252,41 @@ def test_knees_dropped_to_one_side_are_a_lying_twist_not_a_bridge() -> None:
         world[int(knee), 2] += 0.5  # both knees fall toward the floor on one side
     twisted = dataclasses.replace(pose, world=world.astype(np.float32))
     assert classify_frame(FeatureExtractor().update(twisted), CONFIG) is not PoseState.BRIDGE_DOWN
+
+
+def _childs_layout(**values: float | bool) -> BodyLayout:
+    childs = body_layout(FeatureExtractor().update(render("childs_pose")))
+    assert childs is not None
+    return dataclasses.replace(childs, **values)
+
+
+def test_a_child_s_pose_sits_back_on_either_leg() -> None:
+    # The near leg guessed open (as from the front), the other folded under the hips.
+    guessed = {"knee_deg": 120.0, "hip_heel": 1.6}
+    assert decide(_childs_layout(**guessed, folded_knee_deg=40.0, folded_hip_heel=0.5), CONFIG) is (
+        PoseState.CHILDS_POSE
+    )
+    assert decide(
+        _childs_layout(**guessed, folded_knee_deg=110.0, folded_hip_heel=1.5), CONFIG
+    ) is (PoseState.OTHER)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # A rebuilt side view reads the fold more open than the picture: allowed for there only.
+        ({"knee_deg": 80.0, "folded_knee_deg": 80.0, "rebuilt": True}, PoseState.CHILDS_POSE),
+        ({"knee_deg": 80.0, "folded_knee_deg": 80.0, "rebuilt": False}, PoseState.OTHER),
+        ({"hip_heel": 1.15, "folded_hip_heel": 1.15, "rebuilt": True}, PoseState.CHILDS_POSE),
+        ({"hip_heel": 1.15, "folded_hip_heel": 1.15, "rebuilt": False}, PoseState.OTHER),
+        # Beyond the allowance it is not a child's pose, rebuilt or not.
+        ({"knee_deg": 95.0, "folded_knee_deg": 95.0, "rebuilt": True}, PoseState.OTHER),
+        # The head must still be low and the trunk flat: the allowance is for the fold only.
+        ({"head_drop": -0.4, "rebuilt": True}, PoseState.OTHER),
+        ({"trunk_deg": 50.0, "rebuilt": True}, PoseState.OTHER),
+    ],
+)
+def test_child_s_pose_on_a_rebuilt_side_view(
+    values: dict[str, float | bool], expected: PoseState
+) -> None:
+    assert decide(_childs_layout(**values), CONFIG) is expected

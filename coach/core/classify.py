@@ -43,7 +43,7 @@ from coach.core.features import (
     flexion_units,
     knee_sway_deg,
 )
-from coach.core.geometry import incline_deg
+from coach.core.geometry import angle_deg, distance, incline_deg
 from coach.core.landmarks import SIDE_LANDMARKS, Joint, Landmark, Side
 from coach.core.settings import knob
 from coach.core.states import PoseState
@@ -77,6 +77,12 @@ class ClassifierConfig:
     childs_max_knee_rise: float = knob(
         0.0, -0.5, 0.5, "torso", "knee at most this far above the hip (knees on the floor)"
     )
+    childs_view_slack_deg: float = knob(
+        25.0, 0.0, 45.0, "deg", "child's pose angle limits relax this much on a rebuilt side view"
+    )
+    childs_view_slack_torso: float = knob(
+        0.3, 0.0, 0.6, "torso", "child's pose length limits relax this much on a rebuilt side view"
+    )
     # All fours: tabletop, cat and cow.
     fours_max_trunk_deg: float = knob(
         35.0, 10.0, 60.0, "deg", "trunk at most this steep above the horizontal"
@@ -102,9 +108,7 @@ class ClassifierConfig:
     )
     flex_back_torso: float = knob(0.1, 0.02, 0.5, "torso", "back bend worth one flexion unit")
     flex_head_deg: float = knob(40.0, 10.0, 120.0, "deg", "head tuck worth one flexion unit")
-    flex_neutral_back_torso: float = knob(
-        -0.04, -0.3, 0.3, "torso", "back bend of a flat back"
-    )
+    flex_neutral_back_torso: float = knob(-0.04, -0.3, 0.3, "torso", "back bend of a flat back")
     flex_neutral_head_deg: float = knob(5.0, -60.0, 60.0, "deg", "head pitch in line with the back")
     cat_min_flex: float = knob(
         1.95, 0.3, 6.0, "units", "back rounded and chin tucked at least this much for cat"
@@ -211,6 +215,9 @@ class BodyLayout:
     head_rise: float  # ear above shoulder
     hip_heel: float  # hip to ankle distance
     knee_sway_deg: float  # thighs out of the body's mid-plane (3D), degrees
+    folded_knee_deg: float = math.nan  # knee angle of the more bent leg
+    folded_hip_heel: float = math.nan  # hip to ankle distance of the leg whose heel is nearer
+    rebuilt: bool = False  # measured on a side view rebuilt from the world landmarks
 
 
 def _tilt_from_vertical(top: np.ndarray, bottom: np.ndarray) -> float:
@@ -248,6 +255,11 @@ def body_layout(features: Features, roll_deg: float = 0.0) -> BodyLayout | None:
     nose = level(features.measured.point(Landmark.NOSE))
     far = SIDE_LANDMARKS[Side.RIGHT if features.side is Side.LEFT else Side.LEFT]
     far_ankle = level(features.measured.point(far[Joint.ANKLE]))
+    # Both legs, measured as they are (rolling the picture changes neither).
+    legs = [
+        [features.measured.point(table[j]) for j in (Joint.HIP, Joint.KNEE, Joint.ANKLE)]
+        for table in SIDE_LANDMARKS.values()
+    ]
 
     def above(a: np.ndarray, b: np.ndarray) -> float:
         return (float(b[1]) - float(a[1])) / torso
@@ -274,6 +286,9 @@ def body_layout(features: Features, roll_deg: float = 0.0) -> BodyLayout | None:
         head_rise=above(ear, shoulder),
         hip_heel=float(np.hypot(*(hip - ankle))) / torso,
         knee_sway_deg=knee_sway_deg(features.pose),
+        folded_knee_deg=_least(*(angle_deg(h, k, a) for h, k, a in legs)),
+        folded_hip_heel=_least(*(distance(h, a) / torso for h, _, a in legs)),
+        rebuilt=features.view is not None,
     )
 
 
@@ -338,14 +353,30 @@ _BRIDGE = (PoseState.BRIDGE_DOWN, PoseState.BRIDGE_UP)
 
 
 def _childs_pose(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
+    # Either leg may be the folded one the person sits back on: seen from the
+    # front or at an angle, the near leg is often the one the model guesses.
+    # A side view rebuilt from the world landmarks reads a folded body more
+    # open than the picture does (on side-on photos of child's pose, up to
+    # about 20 degrees at the knee and hip and 0.3 torso from hip to heel),
+    # so the limits on the fold allow for that.
+    deg = c.childs_view_slack_deg if b.rebuilt else 0.0
+    torso = c.childs_view_slack_torso if b.rebuilt else 0.0
+    knee = _least(b.knee_deg, b.folded_knee_deg)
+    reach = _least(b.hip_heel, b.folded_hip_heel)
     return (
-        lim.at_most(b.knee_deg, c.childs_max_knee_deg, "deg")
-        and lim.at_most(b.hip_deg, c.childs_max_hip_deg, "deg")
+        lim.at_most(knee, c.childs_max_knee_deg + deg, "deg")
+        and lim.at_most(b.hip_deg, c.childs_max_hip_deg + deg, "deg")
         and lim.at_most(b.trunk_deg, c.childs_max_trunk_deg, "deg")
-        and lim.at_most(b.hip_heel, c.childs_max_hip_heel, "torso")
+        and lim.at_most(reach, c.childs_max_hip_heel + torso, "torso")
         and lim.at_least(b.head_drop, c.childs_min_head_drop, "torso")
         and lim.at_most(b.knee_rise, c.childs_max_knee_rise, "torso")
     )
+
+
+def _least(*values: float) -> float:
+    """The smallest finite value, NaN when there is none."""
+    finite = [v for v in values if math.isfinite(v)]
+    return min(finite) if finite else math.nan
 
 
 def _all_fours(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
