@@ -401,9 +401,7 @@ def robustness(realdata: Path, cache: Any) -> dict[str, Any]:
         verdicts = {k: v for k, v in result.items() if not k.startswith("_")}
         misses = [v for v in verdicts.values() if not v["ok"]]
         share = result["_passed"] / len(verdicts) if verdicts else 0.0
-        worst = (
-            f"{misses[0]['file']}: {'; '.join(misses[0]['notes'])}" if misses else "none missed"
-        )
+        worst = f"{misses[0]['file']}: {'; '.join(misses[0]['notes'])}" if misses else "none missed"
         table.append([alteration, f"{result['_passed']}/{len(verdicts)}", f"{share:.2f}", worst])
         report[alteration] = {"passed": result["_passed"], "clips": len(verdicts), "misses": misses}
     shares = [r["passed"] / r["clips"] for r in report.values() if r["clips"]]

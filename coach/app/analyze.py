@@ -264,8 +264,7 @@ def analyze_video(
 
         with MediaPipePoseEstimator(model_path, mode="video", segmentation=True) as estimator:
             poses = (
-                estimator.estimate(frame.image, frame.t_s)
-                for frame in _strided(iter(source), step)
+                estimator.estimate(frame.image, frame.t_s) for frame in _strided(iter(source), step)
             )
             return analyze_poses(
                 poses,

@@ -78,7 +78,7 @@ class ClassifierConfig:
         0.0, -0.5, 0.5, "torso", "knee at most this far above the hip (knees on the floor)"
     )
     childs_view_slack_deg: float = knob(
-        25.0, 0.0, 45.0, "deg", "child's pose angle limits relax this much on a rebuilt side view"
+        10.0, 0.0, 45.0, "deg", "child's pose angle limits relax this much on a rebuilt side view"
     )
     childs_view_slack_torso: float = knob(
         0.3, 0.0, 0.6, "torso", "child's pose length limits relax this much on a rebuilt side view"
@@ -357,15 +357,16 @@ def _childs_pose(b: BodyLayout, c: ClassifierConfig, lim: _Limits) -> bool:
     # front or at an angle, the near leg is often the one the model guesses.
     # A side view rebuilt from the world landmarks reads a folded body more
     # open than the picture does (on side-on photos of child's pose, up to
-    # about 20 degrees at the knee and hip and 0.3 torso from hip to heel),
-    # so the limits on the fold allow for that.
+    # about 20 degrees at the knee and 0.3 torso from hip to heel), so those
+    # two limits allow for that. The hip limit, well above any child's pose,
+    # is what keeps all fours out, and stays.
     deg = c.childs_view_slack_deg if b.rebuilt else 0.0
     torso = c.childs_view_slack_torso if b.rebuilt else 0.0
     knee = _least(b.knee_deg, b.folded_knee_deg)
     reach = _least(b.hip_heel, b.folded_hip_heel)
     return (
         lim.at_most(knee, c.childs_max_knee_deg + deg, "deg")
-        and lim.at_most(b.hip_deg, c.childs_max_hip_deg + deg, "deg")
+        and lim.at_most(b.hip_deg, c.childs_max_hip_deg, "deg")
         and lim.at_most(b.trunk_deg, c.childs_max_trunk_deg, "deg")
         and lim.at_most(reach, c.childs_max_hip_heel + torso, "torso")
         and lim.at_least(b.head_drop, c.childs_min_head_drop, "torso")
