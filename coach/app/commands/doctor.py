@@ -190,7 +190,7 @@ def check_model_file(model: Path | None) -> Check:
             str(exc),
             "pip install --force-reinstall . (or pass --model PATH)",
         )
-    which = "SHA-256 ok" if model is None else "given with --model, not hash-checked"
+    which = "SHA-256 ok" if model is None else "given with --model, zip checksums ok"
     return Check("Pose model", Status.OK, f"{path} ({which})")
 
 
