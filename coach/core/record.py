@@ -814,11 +814,18 @@ def _shape_problem(expected: object, actual: object, path: str) -> str | None:
         return None
     if isinstance(actual, (Mapping, list)):
         return f"{path} is a {'table' if isinstance(actual, Mapping) else 'list'}, not a value"
-    if isinstance(actual, (int, float)) and not isinstance(actual, bool):
-        return None if _plain_number(actual) else f"{path} = {_brief(actual)} is not plausible"
+    number = _is_number(actual)
+    if number and not _plain_number(actual):
+        return f"{path} = {_brief(actual)} is not plausible"
     if isinstance(actual, str) and len(actual) > 10_000:
         return f"{path} is a text of {len(actual)} characters"
-    return None
+    if expected is None or type(actual) is type(expected) or (number and _is_number(expected)):
+        return None
+    return f"{path} = {_brief(actual)} should be {type(expected).__name__}"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def checked_summary(

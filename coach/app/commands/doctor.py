@@ -325,6 +325,8 @@ def print_report(checks: list[Check]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from coach.text import shown
+
     style = {Status.OK: "green", Status.WARNING: "yellow", Status.MISSING: "bold red"}
     table = Table(title="coach doctor", show_lines=True)
     table.add_column("Check", no_wrap=True)
@@ -333,7 +335,10 @@ def print_report(checks: list[Check]) -> None:
     table.add_column("Fix")
     for check in checks:
         table.add_row(
-            check.name, f"[{style[check.status]}]{check.status.value}[/]", check.detail, check.fix
+            check.name,
+            f"[{style[check.status]}]{check.status.value}[/]",
+            shown(check.detail, 1000),
+            shown(check.fix, 1000),
         )
     console = Console()
     console.print(table)
