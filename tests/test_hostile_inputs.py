@@ -419,6 +419,24 @@ def test_a_slow_video_is_timed_at_its_own_rate(tmp_path: Path) -> None:
     assert source.notes == []
 
 
+def test_an_impossible_frame_rate_is_named_and_replaced(tmp_path: Path) -> None:
+    import cv2
+
+    from coach.adapters.frames import DEFAULT_FPS, VideoFileSource
+
+    path = tmp_path / "odd.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 0.01, (64, 48))
+    for _ in range(3):
+        writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.release()
+    source = VideoFileSource(path, prefetch=0)
+    times = [frame.t_s for frame in source]
+    source.close()
+    assert source.fps == DEFAULT_FPS
+    assert times == pytest.approx([0.0, 1 / DEFAULT_FPS, 2 / DEFAULT_FPS])
+    assert "declares 0.01 frames a second, which cannot be right" in source.notes[0]
+
+
 def test_a_cut_off_video_is_warned_about(tmp_path: Path) -> None:
     from coach.adapters.frames import VideoFileSource
 
@@ -522,6 +540,41 @@ def test_a_damaged_model_file_is_found_before_loading(tmp_path: Path) -> None:
     done = coach("run", "--model", str(bad), "--answers", "no", "--out", str(tmp_path / "rec"))
     assert done.code == 2 and "damaged" in done.err
     assert not (tmp_path / "rec").exists()
+
+
+@pytest.mark.slow
+def test_batches_go_on_past_unreadable_images_and_write_owner_only_copies(
+    tmp_path: Path,
+) -> None:
+    import cv2
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.zeros((48, 64, 3), np.uint8))
+    (folder / "b.jpg").write_bytes(b"not a picture")
+    cv2.imwrite(str(folder / "c.png"), np.zeros((48, 64, 3), np.uint8))
+    done = coach("classify", str(folder), "--json")
+    assert done.code == 1, done.text
+    rows = json.loads(done.out)
+    assert [Path(row["file"]).name for row in rows] == ["a.png", "b.jpg", "c.png"]
+    assert [row["state"] for row in rows] == ["no_pose", "unreadable", "no_pose"]
+    assert "skipped: Cannot read image" in done.err and "b.jpg" in done.err
+    old = os.umask(0)
+    try:
+        done = coach("pose", str(folder), "--out", str(tmp_path / "annotated"))
+        assert done.code == 0, done.text
+        assert "a.png" in done.out and "c.png" in done.out and "b.jpg" in done.err
+        written = sorted((tmp_path / "annotated").iterdir())
+        assert [p.name for p in written] == ["a.png", "c.png"]
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in written)
+        assert stat.S_IMODE((tmp_path / "annotated").stat().st_mode) == 0o700
+        video = _video(tmp_path / "clip.mp4", 10.0, 3)
+        done = coach("pose", str(video), "--out", str(tmp_path / "copy.mp4"))
+        assert done.code == 0, done.text
+        assert stat.S_IMODE((tmp_path / "copy.mp4").stat().st_mode) == 0o600
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    finally:
+        os.umask(old)
 
 
 # ------------------------------------------------------------------ permissions
