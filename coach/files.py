@@ -120,8 +120,8 @@ def refuse_inputs(out: Path, inputs: Iterable[Path], *, error: type[CoachError])
 def make_private_dir(folder: Path) -> Path:
     """Create ``folder`` and any missing parents, each readable by the user only.
 
-    Folders that already exist keep their permissions, except ``folder`` itself,
-    which is made owner-only when the user owns it.
+    Folders that already exist keep their permissions: they are the user's own
+    choice (the files the coach writes into them are owner-only anyway).
 
     Raises:
         OSError: The folder cannot be created.
@@ -138,8 +138,6 @@ def make_private_dir(folder: Path) -> Path:
         except FileExistsError:
             continue
         os.chmod(path, PRIVATE_DIR)  # mkdir's mode is filtered by the umask
-    if not missing and folder.is_dir() and folder.stat().st_uid == os.getuid():
-        os.chmod(folder, PRIVATE_DIR)
     return folder
 
 

@@ -741,6 +741,11 @@ def test_patient_files_written_outside_sessions_are_owner_only(
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
         for path in (tmp_path / "data", rec.parent, rec, tmp_path / "config" / "coach"):
             assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
+        shared = tmp_path / "shared"
+        shared.mkdir(mode=0o755)
+        assert coach("report", str(folder), "--out", str(shared / "r.html")).code == 0
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o755  # the user's own folder, untouched
+        assert stat.S_IMODE((shared / "r.html").stat().st_mode) == 0o600
     finally:
         os.umask(old)
 
