@@ -639,6 +639,11 @@ def _damage(folder: Path, how: str) -> None:
         summary = json.loads((folder / "summary.json").read_text())
         summary["exercises"] = [None]
         (folder / "summary.json").write_text(json.dumps(summary))
+    elif how == "hold without times":
+        summary = json.loads((folder / "summary.json").read_text())
+        summary["exercises"][0]["achieved"]["holds"][0].pop("start_s")
+        summary["exercises"][2]["achieved"]["holds"] = [{"x": 1}]
+        (folder / "summary.json").write_text(json.dumps(summary))
     elif how == "year 9999":
         meta = json.loads((folder / "session.json").read_text())
         meta["started_at"] = "9999-12-31T23:59:59"
@@ -657,6 +662,7 @@ def _damage(folder: Path, how: str) -> None:
         "event not an object",
         "huge csv field",
         "exercises null",
+        "hold without times",
         "year 9999",
         "deep summary",
         "deep routine",

@@ -26,7 +26,7 @@ import os
 import platform
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -422,10 +422,24 @@ def _load_session(folder: Path) -> SessionData:
         raise SessionDataError(
             f"The routine saved with the session cannot be read ({routine_path}): {exc}"
         ) from exc
-    try:
+    with damage_named(folder):
         return _load_checked(folder, meta, routine, warnings)
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
-        # A guard for damage the checks below do not foresee: the folder is named, not the code.
+
+
+# What damage no check foresaw raises from code reading a record.
+UNFORESEEN_DAMAGE = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
+
+
+@contextlib.contextmanager
+def damage_named(folder: Path) -> Iterator[None]:
+    """Inside the block, damage no check foresaw becomes a ``SessionDataError`` naming the folder.
+
+    A guard for reading and showing records, which anyone may have edited:
+    the person is told which session is damaged, never shown the code.
+    """
+    try:
+        yield
+    except UNFORESEEN_DAMAGE as exc:
         raise SessionDataError(
             f"{folder}: the session record is damaged and cannot be shown "
             f"({type(exc).__name__}: {str(exc)[:120]})."

@@ -619,8 +619,11 @@ def exercise_plot(session: SessionData, index: int) -> ExercisePlot | None:
         label, values = signal.fallback.replace("_", " "), frames.column(signal.fallback)
         band = (None, None)
     holds = tuple(
-        (float(h["start_s"]), float(h["end_s"]), bool(h.get("completed", False)))
+        (start_s, end_s, bool(h.get("completed", False)))
         for h in entry.get("achieved", {}).get("holds", [])
+        if isinstance(h, Mapping)
+        and (start_s := _float_or_none(h.get("start_s"))) is not None
+        and (end_s := _float_or_none(h.get("end_s"))) is not None
     )
     faults = tuple(
         (str(e.data.get("key", "")), e.t_s)

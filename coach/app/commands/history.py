@@ -40,7 +40,12 @@ def history(
     from rich.console import Console
     from rich.table import Table
 
-    from coach.adapters.storage import default_recordings_dir, list_sessions, load_session
+    from coach.adapters.storage import (
+        damage_named,
+        default_recordings_dir,
+        list_sessions,
+        load_session,
+    )
     from coach.core.record import history_row, weekly_adherence
     from coach.errors import SessionDataError
 
@@ -52,7 +57,8 @@ def history(
     paths = list_sessions(root) if folder is not None or root.is_dir() else []
     for path in paths:
         try:
-            rows.append(history_row(load_session(path)))
+            with damage_named(path):
+                rows.append(history_row(load_session(path)))
         except SessionDataError as exc:
             problems.append(f"{path.name}: {exc}")
     rows.sort(key=lambda r: (r.started_at is None, r.started_at or datetime.min, r.folder))
