@@ -374,6 +374,29 @@ def test_bracketed_text_is_shown_as_written(tmp_path: Path) -> None:
     assert done.code == 0 and "r[/]x" in done.out
 
 
+@pytest.mark.slow
+def test_a_headless_session_with_brackets_everywhere_runs_and_keeps_its_record(
+    tmp_path: Path,
+) -> None:
+    import cv2
+
+    data = bundled_data()
+    data["title"] = "Anna [/] week [bold]2"
+    data["session_cues"]["welcome"] = "Hello [slowly] [/]"  # type: ignore[index]
+    folder = tmp_path / "a[" / "]b"  # every path below holds "[/]"
+    (folder / "images").mkdir(parents=True)
+    cv2.imwrite(str(folder / "images" / "0.png"), np.zeros((48, 64, 3), np.uint8))
+    (folder / "anna.toml").write_text(toml_text(data))
+    args = ["run", "--routine", str(folder / "anna.toml"), "--source", str(folder / "images")]
+    args += ["--answers", "no", "--headless", "--mute", "--no-realtime"]
+    done = coach(*args, "--out", str(folder / "rec"))
+    assert done.code == 0, done.text
+    assert "Anna [/] week [bold]2" in done.out and "coach: Hello [slowly] [/]" in done.out
+    assert f"Record saved in {folder / 'rec'}" in done.out
+    session = load_session(next((folder / "rec").iterdir()))
+    assert session.routine.title == "Anna [/] week [bold]2" and session.finished
+
+
 def test_the_yes_no_hint_stays_in_the_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
