@@ -103,7 +103,7 @@ def test_doctor_fails_on_a_bad_model(tmp_path):
     bad.write_bytes(b"not a model" * 50)
     result = run_doctor("--no-camera", "--model", str(bad), env=headless_env())
     assert result.returncode == 1
-    assert "does not load" in result.stdout
+    assert "not a MediaPipe model file" in result.stdout
 
 
 @pytest.fixture(scope="module")

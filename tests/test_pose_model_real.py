@@ -164,7 +164,7 @@ def test_corrupt_bundled_model_is_caught_by_its_hash(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("content", "match"),
-    [(b"", "empty"), (b"this is not a model" * 100, "cannot be loaded")],
+    [(b"", "empty"), (b"this is not a model" * 100, "not a MediaPipe model file")],
     ids=["empty", "garbage"],
 )
 def test_bad_model_given_by_path_is_a_clear_error(tmp_path, content, match):

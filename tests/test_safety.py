@@ -140,7 +140,7 @@ def test_answers_from_a_json_file(
         ("night_pain", "not key=yes/no"),
         ("night_pain=perhaps", "not yes or no"),
         ("backache=no", "unknown question"),
-        ("missing.json", "not found"),
+        ("missing.json", "no such safety answers file"),
     ],
 )
 def test_bad_answers_are_refused(spec: str, problem: str) -> None:

@@ -18,10 +18,17 @@ from typing import Protocol
 import numpy as np
 
 from coach.errors import SourceError, VideoReadError
+from coach.files import AtomicTarget, check_input_file, write_output
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"})
 DEFAULT_FPS = 30.0
+# Frame rates a video may declare and be timed by. Time-lapse and slow cameras go
+# well below 1 fps; anything outside this range is a broken header.
+FPS_MIN = 0.05
+FPS_MAX = 1000.0
+# A video that ends this far short of the frames it declares is reported as cut off.
+SHORT_FRAMES_FRACTION = 0.95
 _QUEUE_POLL_S = 0.05
 
 
@@ -59,8 +66,10 @@ class VideoFileSource:
         import cv2
 
         self.path = Path(path)
-        if not self.path.is_file():
+        if not self.path.exists():
             raise VideoReadError(f"Video file not found: {self.path}. Check the path.")
+        check_input_file(self.path, "video file", error=VideoReadError)
+        self.notes: list[str] = []  # what the caller should tell the person about the file
         self._cap = cv2.VideoCapture(str(self.path))
         if not self._cap.isOpened():
             self._cap.release()
@@ -69,8 +78,17 @@ class VideoFileSource:
                 "Convert it to MP4 (H.264) and try again."
             )
         fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        self.fps = fps if 1.0 <= fps <= 1000.0 else DEFAULT_FPS
-        self.frame_count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        if FPS_MIN <= fps <= FPS_MAX:
+            self.fps = fps
+        else:
+            self.fps = DEFAULT_FPS
+            self.notes.append(
+                f"{self.path.name} declares {fps:g} frames a second, which cannot be right; "
+                f"it is timed as {DEFAULT_FPS:g} frames a second."
+            )
+        count = float(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
+        self.frame_count = int(count) if 0 < count < 1e9 else 0
+        self.frames_read = 0
         self._resize_to = size
         self._prefetch = max(0, prefetch)
         ok, first = self._cap.read()
@@ -116,6 +134,7 @@ class VideoFileSource:
     def __iter__(self) -> Iterator[Frame]:
         index = 0
         if self._first is not None:
+            self.frames_read = 1
             yield Frame(self._first, 0.0)
             self._first = None
             index = 1
@@ -131,9 +150,21 @@ class VideoFileSource:
                     raise VideoReadError(
                         f"Decoding {self.path} failed at frame {index}: {self._error}"
                     ) from self._error
+                self._note_shortfall(index)
                 return
+            self.frames_read = index + 1
             yield Frame(image, index / self.fps)
             index += 1
+
+    def _note_shortfall(self, frames: int) -> None:
+        """Say so when the file ends well before the frames its header declares."""
+        declared = self.frame_count
+        if declared and frames < declared * SHORT_FRAMES_FRACTION:
+            self.notes.append(
+                f"{self.path.name} ends after {frames} of the {declared} frames it declares "
+                f"({frames / self.fps:.1f} of {declared / self.fps:.1f} s): the file is cut "
+                "off or damaged, and only the part that could be read was used."
+            )
 
     def _next_decoded(self) -> np.ndarray | None:
         if self._thread is None:
@@ -166,8 +197,9 @@ def read_image(path: str | Path) -> np.ndarray:
     import cv2
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise SourceError(f"Image not found: {path}")
+    check_input_file(path, "image", error=SourceError)
     # imdecode instead of imread: imread returns None silently and fails on
     # some non-ASCII paths on Windows.
     data = np.fromfile(str(path), dtype=np.uint8)
@@ -178,9 +210,18 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def list_images(folder: str | Path) -> list[Path]:
-    """Image files in a folder, sorted by name."""
+    """Image files in a folder, sorted by name.
+
+    Raises:
+        SourceError: The folder cannot be read.
+    """
     folder = Path(folder)
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    try:
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    except PermissionError as exc:
+        raise SourceError(f"{folder}: permission denied; the folder cannot be read.") from exc
+    except OSError as exc:
+        raise SourceError(f"Cannot read the folder {folder}: {exc.strerror or exc}.") from exc
 
 
 class ImageFolderSource:
@@ -197,9 +238,21 @@ class ImageFolderSource:
             )
         self.fps = fps
 
+        self.skipped: list[tuple[Path, str]] = []  # images that could not be read, and why
+        self.current: Path | None = None  # the image of the frame last handed out
+        self.notes: list[str] = []
+
     def __iter__(self) -> Iterator[Frame]:
+        """The readable images; an unreadable one is noted in ``skipped`` and passed over."""
         for index, path in enumerate(self.paths):
-            yield Frame(read_image(path), index / self.fps)
+            try:
+                image = read_image(path)
+            except SourceError as exc:
+                self.skipped.append((path, str(exc)))
+                self.notes.append(f"skipped: {exc}")
+                continue
+            self.current = path
+            yield Frame(image, index / self.fps)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -231,6 +284,10 @@ def open_source(spec: str | int | Path) -> FrameSource:
         from coach.adapters.camera import CameraSource
 
         return CameraSource(int(spec))
+    if not str(spec).strip():
+        raise SourceError(
+            "The source is empty: give a camera number, a video file, an image or a folder."
+        )
     path = Path(spec).expanduser()
     if path.is_dir():
         return ImageFolderSource(path)
@@ -239,6 +296,7 @@ def open_source(spec: str | int | Path) -> FrameSource:
             f"{path} does not exist. Give a camera number (0 is the built-in camera), "
             "a video file, an image, or a folder of images."
         )
+    check_input_file(path, "video or image", error=SourceError)
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         return ImageFileSource(path)
@@ -266,11 +324,7 @@ def write_image(path: str | Path, image: np.ndarray) -> Path:
     ok, data = cv2.imencode(path.suffix.lower(), image)
     if not ok:
         raise SourceError(f"Cannot encode image for {path}.")
-    try:
-        path.write_bytes(data.tobytes())
-    except OSError as exc:
-        raise SourceError(f"Cannot write {path}: {exc.strerror}.") from exc
-    return path
+    return write_output(path, data.tobytes(), "image", error=SourceError)
 
 
 class VideoFileWriter:
@@ -286,9 +340,16 @@ class VideoFileWriter:
             raise SourceError(f"Cannot write {self.path}: no folder {self.path.parent}.")
         fourcc = cv2.VideoWriter.fourcc(*("MJPG" if self.path.suffix.lower() == ".avi" else "mp4v"))
         self.size = size
-        self._writer = cv2.VideoWriter(str(self.path), fourcc, fps, size)
+        # Written beside the target and renamed over it when finished: a reader never
+        # sees half a video, and a failed write leaves the old file as it was.
+        try:
+            self._target = AtomicTarget(self.path)
+        except OSError as exc:
+            raise SourceError(f"Cannot write {self.path}: {exc.strerror or exc}.") from exc
+        self._writer = cv2.VideoWriter(str(self._target.temporary), fourcc, fps, size)
         if not self._writer.isOpened():
             self._writer.release()
+            self._target.discard()
             raise SourceError(f"Cannot write video {self.path}: OpenCV has no encoder for it.")
 
     def write(self, image: np.ndarray) -> None:
@@ -300,5 +361,9 @@ class VideoFileWriter:
         self._writer.write(image)
 
     def close(self) -> None:
-        """Finish the file."""
+        """Finish the file and put it in place; safe to call twice."""
         self._writer.release()
+        try:
+            self._target.commit()
+        except OSError as exc:
+            raise SourceError(f"Cannot write {self.path}: {exc.strerror or exc}.") from exc

@@ -8,6 +8,7 @@ from pathlib import Path
 from coach.core.routine import Routine, describe_dose
 from coach.core.safety import RED_FLAGS
 from coach.errors import RoutineError
+from coach.files import write_output
 
 _CSS = """
 body { font-family: Georgia, "Times New Roman", serif; max-width: 46rem; margin: 2rem auto;
@@ -108,10 +109,8 @@ def write_handout(routine: Routine, out: Path) -> Path:
     Raises:
         RoutineError: The file cannot be written.
     """
-    out = Path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_handout(routine), encoding="utf-8")
-    except OSError as exc:
-        raise RoutineError(f"cannot write the handout to {out}: {exc}") from exc
-    return out
+    source = Path(routine.source)
+    inputs = [source] if source.is_file() else []
+    return write_output(
+        Path(out), render_handout(routine), "handout", error=RoutineError, inputs=inputs
+    )

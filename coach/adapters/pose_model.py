@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 import threading
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -20,6 +21,7 @@ import numpy as np
 
 from coach.core.pose import Pose
 from coach.errors import ModelError
+from coach.files import check_input_file
 
 MODEL_NAME = "pose_landmarker_full.task"
 MODEL_SHA256 = "5134a3aad27a58b93da0088d431f366da362b44e3ccfbe3462b3827a839011b1"
@@ -68,8 +70,9 @@ def verify_model(path: Path | None = None, *, check_hash: bool = True) -> Path:
     bundled = path is None
     model = bundled_model_path() if path is None else Path(path)
     reinstall = "Reinstall the coach (pip install --force-reinstall .) or pass --model PATH."
-    if not model.is_file():
+    if not model.exists():
         raise ModelError(f"Pose model not found at {model}. {reinstall}")
+    check_input_file(model, "pose model file", error=ModelError)
     if model.stat().st_size == 0:
         raise ModelError(f"Pose model at {model} is empty. {reinstall}")
     if bundled and check_hash:
@@ -79,7 +82,35 @@ def verify_model(path: Path | None = None, *, check_hash: bool = True) -> Path:
                 f"Pose model at {model} is corrupt (SHA-256 {actual[:12]}..., "
                 f"expected {MODEL_SHA256[:12]}...). {reinstall}"
             )
+    elif not bundled:
+        _check_task_bundle(model)
     return model
+
+
+def _check_task_bundle(model: Path) -> None:
+    """A ``.task`` file is a zip of TFLite models: check every member against its CRC.
+
+    MediaPipe loads a model with a flipped byte without a word and then finds
+    wrong landmarks; the zip's checksums catch that before the session.
+
+    Raises:
+        ModelError: The file is not a task bundle, or a member is damaged.
+    """
+    advice = "Use a MediaPipe pose landmarker .task file, or leave out --model."
+    try:
+        with zipfile.ZipFile(model) as bundle:
+            names = bundle.namelist()
+            damaged = bundle.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ModelError(
+            f"Pose model at {model} is damaged or not a MediaPipe model file ({exc}). {advice}"
+        ) from exc
+    if damaged is not None:
+        raise ModelError(
+            f"Pose model at {model} is damaged: {damaged} fails its checksum. {advice}"
+        )
+    if not any(name.endswith(".tflite") for name in names):
+        raise ModelError(f"Pose model at {model} holds no TFLite model. {advice}")
 
 
 # MediaPipe's native code writes start-up and shut-down chatter (LiteRT INFO

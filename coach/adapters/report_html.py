@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import io
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 from coach.core.record import ExercisePlot, SessionData, exercise_plot
 from coach.core.safety import RED_FLAGS
 from coach.errors import SessionDataError
+from coach.files import write_output
 
 REPORT_FILE = "report.html"
 # Why a session stopped, in words, by the reason the session records.
@@ -63,22 +62,17 @@ img.plot { max-width: 100%; height: auto; border: 1px solid #eee; }
 
 
 def write_report(session: SessionData, out: Path | None = None) -> Path:
-    """Write the report of a session (default: report.html in its folder); return the path."""
+    """Write the report of a session (default: report.html in its folder); return the path.
+
+    Written atomically, readable by the user only, and never over a file of the record.
+
+    Raises:
+        SessionDataError: The report cannot be written there, with what to do.
+    """
     path = Path(out) if out is not None else session.folder / REPORT_FILE
     html = render_report(session)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise SessionDataError(
-            f"Cannot write the report to {path}: {exc.strerror or exc}. "
-            "Choose another file with --out."
-        ) from exc
-    return path
+    record = [p for p in session.folder.iterdir() if p.name != REPORT_FILE and p.is_file()]
+    return write_output(path, html, "report", error=SessionDataError, inputs=record)
 
 
 def render_report(session: SessionData) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import platformdirs
 
 import coach.routines
-from coach.core.routine import Routine, load_routine, parse_routine
+from coach.core.routine import Routine, load_routine, parse_routine, read_routine_text
 from coach.errors import RoutineError
 
 BUNDLED_PREFIX = "<bundled>"
@@ -51,9 +51,11 @@ def find_routine(name_or_path: str) -> Path:
     Raises:
         RoutineError: Nothing matches; the message lists the routines that exist.
     """
+    if not name_or_path.strip():
+        raise RoutineError("The routine name is empty: give a routine name or a .toml file.")
     candidate = Path(name_or_path).expanduser()
-    if candidate.is_file():
-        return candidate
+    if candidate.is_file() or (_looks_like_path(name_or_path) and candidate.exists()):
+        return candidate  # loading it says what is wrong with anything but a routine file
     if _looks_like_path(name_or_path):
         raise RoutineError(f"{name_or_path}: no such routine file; check the path")
     for path in (*bundled_routines(), *user_routines()):
@@ -72,5 +74,5 @@ def open_routine(name_or_path: str) -> Routine:
     """Find and load a routine; a bundled one is named "<bundled>/name" in its source."""
     path = find_routine(name_or_path)
     if is_bundled(path):
-        return parse_routine(path.read_text(encoding="utf-8"), f"{BUNDLED_PREFIX}/{path.stem}")
+        return parse_routine(read_routine_text(path), f"{BUNDLED_PREFIX}/{path.stem}")
     return load_routine(path)

@@ -17,6 +17,7 @@ atomically (temporary file in the same folder, fsync, rename).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -25,8 +26,7 @@ import os
 import platform
 import re
 import sys
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -37,8 +37,15 @@ import numpy as np
 
 from coach.core.events import Event, EventKind
 from coach.core.features import SIGNALS
-from coach.core.record import FrameTable, SessionData, summarize
+from coach.core.record import (
+    FrameTable,
+    SessionData,
+    checked_safety,
+    checked_summary,
+    summarize,
+)
 from coach.errors import CoachError, SessionDataError
+from coach.files import make_private_dir, read_input_text, write_atomic
 
 if TYPE_CHECKING:
     from coach.core.routine import Routine
@@ -50,6 +57,8 @@ FRAMES_FILE = "frames.csv"
 EVENTS_FILE = "events.jsonl"
 SUMMARY_FILE = "summary.json"
 FORMAT_VERSION = 1
+RECORD_FILES = (SESSION_FILE, ROUTINE_FILE, SAFETY_FILE, FRAMES_FILE, EVENTS_FILE, SUMMARY_FILE)
+JSON_MAX_BYTES = 16 << 20  # a summary with every cue of a long session is well under 1 MB
 
 FRAME_COLUMNS: tuple[str, ...] = ("t_s", "exercise", "state", *SIGNALS)
 DIR_MODE = 0o700
@@ -76,35 +85,6 @@ def default_recordings_dir(cwd: Path | None = None) -> Path:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.")[:60]
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so a reader sees the old or the new file, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems cannot sync a directory; the rename is still atomic
-    finally:
-        os.close(fd)
 
 
 def _open_append(path: Path) -> IO[str]:
@@ -164,7 +144,7 @@ class SessionRecorder:
         stamp = (started_at or datetime.now()).strftime("%Y%m%d-%H%M%S")
         base = f"{stamp}-{_slug(name)}" if name and _slug(name) else stamp
         try:
-            root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+            make_private_dir(root)
             folder = root / base
             for n in range(2, 1000):
                 try:
@@ -223,8 +203,9 @@ class SessionRecorder:
         }
         if extra:
             meta.update(extra)
+        # routine.toml first: session.json marks a session, so it must never lack its routine.
+        self._guard(lambda: write_atomic(self._folder / ROUTINE_FILE, routine.text))
         self._write_json(SESSION_FILE, meta)
-        self._guard(lambda: _write_atomic(self._folder / ROUTINE_FILE, routine.text))
 
     def safety(
         self,
@@ -297,15 +278,24 @@ class SessionRecorder:
         self._write_json(SUMMARY_FILE, summary)
 
     def close(self) -> None:
-        """Close the files. Safe to call twice."""
+        """Close the files. Safe to call twice, and quiet: a write error was reported already.
+
+        On a full disk, closing flushes what could not be written and fails
+        again; the lines that made it are whole (a cut last line is read as
+        cut), so the folder still loads.
+        """
         self._closed = True
         for handle in (self._frames, self._events):
             if handle is not None and not handle.closed:
-                handle.close()
+                try:
+                    handle.close()
+                except OSError:
+                    with contextlib.suppress(OSError, ValueError):
+                        os.close(handle.fileno())
 
     def _write_json(self, name: str, value: object) -> None:
         text = _dumps(_clean(value)) + "\n"
-        self._guard(lambda: _write_atomic(self._folder / name, text))
+        self._guard(lambda: write_atomic(self._folder / name, text))
 
     def _guard(self, action: Any) -> Any:
         try:
@@ -331,12 +321,38 @@ def _format_number(value: object) -> str:
 
 
 def is_session(folder: Path) -> bool:
-    """The folder looks like a recorded session (it has session.json)."""
-    return (folder / SESSION_FILE).is_file()
+    """The folder looks like a recorded session (it has session.json).
+
+    A session folder that cannot be entered still counts, so that it is named
+    as unreadable instead of silently left out.
+    """
+    try:
+        return (folder / SESSION_FILE).is_file()
+    except PermissionError:
+        return folder.is_dir() and folder.name[:1].isdigit()
+    except OSError:
+        return False
 
 
 def list_sessions(root: Path) -> list[Path]:
-    """Session folders in ``root`` (or ``root`` itself when it is one), oldest first."""
+    """Session folders in ``root`` (or ``root`` itself when it is one), oldest first.
+
+    Raises:
+        SessionDataError: ``root`` is not a folder, or cannot be read.
+    """
+    try:
+        return _list_sessions(root)
+    except PermissionError as exc:
+        raise SessionDataError(
+            f"Permission denied reading {exc.filename or root}: the sessions cannot be listed."
+        ) from exc
+    except OSError as exc:
+        raise SessionDataError(
+            f"Cannot read {exc.filename or root}: {exc.strerror or exc}."
+        ) from exc
+
+
+def _list_sessions(root: Path) -> list[Path]:
     if is_session(root):
         return [root]
     if not root.is_dir():
@@ -349,7 +365,8 @@ def list_sessions(root: Path) -> list[Path]:
     if not found:
         for child in root.iterdir():
             if child.is_dir():
-                found.extend(p for p in child.iterdir() if p.is_dir() and is_session(p))
+                with contextlib.suppress(PermissionError):
+                    found.extend(p for p in child.iterdir() if p.is_dir() and is_session(p))
     return sorted(found, key=lambda p: (p.name, str(p)))
 
 
@@ -360,9 +377,22 @@ def load_session(folder: Path) -> SessionData:
         SessionDataError: The folder is missing, is not a session, or its
             session.json or routine.toml cannot be read.
     """
-    from coach.core.routine import parse_routine
-
     folder = Path(folder)
+    try:
+        return _load_session(folder)
+    except PermissionError as exc:
+        raise SessionDataError(
+            f"{exc.filename or folder}: permission denied; the session cannot be read."
+        ) from exc
+    except OSError as exc:
+        raise SessionDataError(
+            f"Cannot read {exc.filename or folder}: {exc.strerror or exc}."
+        ) from exc
+
+
+def _load_session(folder: Path) -> SessionData:
+    from coach.core.routine import parse_routine, read_routine_text
+
     if not folder.exists():
         raise SessionDataError(f"No session folder at {folder}: check the path.")
     if not folder.is_dir():
@@ -387,14 +417,44 @@ def load_session(folder: Path) -> SessionData:
     meta = _read_json(folder / SESSION_FILE, required=True)
     routine_path = folder / ROUTINE_FILE
     try:
-        routine = parse_routine(routine_path.read_text(encoding="utf-8"), str(routine_path))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SessionDataError(f"Cannot read {routine_path}: {exc}.") from exc
+        routine = parse_routine(read_routine_text(routine_path), str(routine_path))
     except CoachError as exc:
         raise SessionDataError(
             f"The routine saved with the session cannot be read ({routine_path}): {exc}"
         ) from exc
-    safety = _read_json(folder / SAFETY_FILE, required=False, warnings=warnings)
+    with damage_named(folder):
+        return _load_checked(folder, meta, routine, warnings)
+
+
+# What damage no check foresaw raises from code reading a record.
+UNFORESEEN_DAMAGE = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
+
+
+@contextlib.contextmanager
+def damage_named(folder: Path) -> Iterator[None]:
+    """Inside the block, damage no check foresaw becomes a ``SessionDataError`` naming the folder.
+
+    A guard for reading and showing records, which anyone may have edited:
+    the person is told which session is damaged, never shown the code.
+    """
+    try:
+        yield
+    except UNFORESEEN_DAMAGE as exc:
+        raise SessionDataError(
+            f"{folder}: the session record is damaged and cannot be shown "
+            f"({type(exc).__name__}: {str(exc)[:120]})."
+        ) from exc
+
+
+def _load_checked(
+    folder: Path, meta: dict[str, Any], routine: Routine, warnings: list[str]
+) -> SessionData:
+    raw_safety = _read_json(folder / SAFETY_FILE, required=False, warnings=warnings)
+    safety, notes = checked_safety(raw_safety)
+    warnings.extend(f"{SAFETY_FILE}: {note}" for note in notes)
+    if not isinstance(meta.get("started_at", ""), str):
+        warnings.append(f"{SESSION_FILE}: started_at is not a date; left out.")
+        meta = {k: v for k, v in meta.items() if k != "started_at"}
     events = _read_events(folder / EVENTS_FILE, warnings)
     frames = _read_frames(folder / FRAMES_FILE, warnings)
     summary_path = folder / SUMMARY_FILE
@@ -402,9 +462,18 @@ def load_session(folder: Path) -> SessionData:
     if summary_path.is_file():
         summary = _read_json(summary_path, required=False, warnings=warnings) or None
     finished = summary is not None
+    rebuilt = summarize(
+        routine, events, complete=any(e.kind is EventKind.SESSION_COMPLETED for e in events)
+    )
     if summary is None:
-        summary = summarize(routine, events, complete=False)
+        summary = {**rebuilt, "completed": False}
         warnings.append(f"{SUMMARY_FILE} is missing: the session was cut off before its end.")
+    else:
+        summary, problem = checked_summary(summary, rebuilt)
+        if problem is not None:
+            warnings.append(
+                f"{SUMMARY_FILE} is damaged ({problem}); the summary was rebuilt from the events."
+            )
     return SessionData(
         folder=folder,
         meta=meta,
@@ -422,10 +491,14 @@ def _read_json(path: Path, *, required: bool, warnings: list[str] | None = None)
     if not path.is_file():
         return {}
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
+        text = read_input_text(path, path.name, error=SessionDataError, max_bytes=JSON_MAX_BYTES)
+        try:
+            value = json.loads(text)
+        except RecursionError as exc:
+            raise ValueError("nested too deep") from exc
         if not isinstance(value, dict):
             raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
+    except (SessionDataError, ValueError) as exc:
         if required:
             raise SessionDataError(
                 f"{path} cannot be read ({exc}): the session folder is damaged."
@@ -449,10 +522,16 @@ def _read_events(path: Path, warnings: list[str]) -> list[Event]:
         if not line.strip():
             continue
         try:
-            events.append(Event.from_dict(json.loads(line)))
-        except (ValueError, KeyError, TypeError) as exc:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise TypeError("not a JSON object")
+            event = Event.from_dict(row)
+            if not math.isfinite(event.t_s):
+                raise ValueError("its time is not a number")
+            events.append(event)
+        except (ValueError, KeyError, TypeError, RecursionError, OverflowError) as exc:
             last = number == len(lines) or all(not rest.strip() for rest in lines[number:])
-            if last:
+            if last and isinstance(exc, json.JSONDecodeError):
                 warnings.append(f"{path.name}: the last line was cut off and was left out.")
             else:
                 warnings.append(f"{path.name} line {number} cannot be read ({exc}); left out.")
@@ -469,6 +548,14 @@ def _read_frames(path: Path, warnings: list[str]) -> FrameTable:
     complete_text = text if text.endswith("\n") else text[: text.rfind("\n") + 1]
     if complete_text != text:
         warnings.append(f"{path.name}: the last row was cut off and was left out.")
+    try:
+        return _parse_frames(complete_text, path, warnings)
+    except csv.Error as exc:
+        warnings.append(f"{path.name} is damaged ({exc}); the per-frame table was left out.")
+        return FrameTable.empty()
+
+
+def _parse_frames(complete_text: str, path: Path, warnings: list[str]) -> FrameTable:
     reader = csv.reader(io.StringIO(complete_text))
     header = next(reader, None)
     if not header or header[0] != "t_s":

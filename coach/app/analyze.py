@@ -8,7 +8,7 @@ video is decoded and posed once however many exercises are asked for.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +59,7 @@ class AnalysisResult:
     frames: int
     seconds: float
     events: tuple[Event, ...] = field(repr=False)
+    notes: tuple[str, ...] = ()  # what was wrong with the video (cut off, odd frame rate)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: reps, holds, timeline, faults, rep details, frames and seconds."""
@@ -266,7 +267,7 @@ def analyze_video(
             poses = (
                 estimator.estimate(frame.image, frame.t_s) for frame in _strided(iter(source), step)
             )
-            return analyze_poses(
+            results = analyze_poses(
                 poses,
                 exercises,
                 routine=routine,
@@ -274,5 +275,7 @@ def analyze_video(
                 frame_s=step / source.fps,
                 on_frame=progress,
             )
+        notes = tuple(source.notes)
+        return {kind: replace(result, notes=notes) for kind, result in results.items()}
     finally:
         source.close()

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from coach.app.commands import analyze, classify, doctor, history, pose, report, routine, run
 from coach.errors import CoachError
+from coach.text import shown, shown_lines
 
 app = typer.Typer(
     name="coach",
@@ -37,13 +38,36 @@ def _start(ctx: typer.Context) -> None:
         run.run_default()
 
 
+def empty_argument(args: list[str]) -> str | None:
+    """What an empty argument was given for ("--source", "an argument"), or None.
+
+    An empty path means the current folder to the libraries underneath, so
+    ``coach classify ""`` would read the working folder and ``--source ""``
+    record a session of it: no command takes an empty value.
+    """
+    for index, arg in enumerate(args):
+        if arg == "--":
+            continue
+        name, sep, value = arg.partition("=")
+        if sep and name.startswith("--") and not value.strip():
+            return name
+        if not arg.strip() and not sep:
+            before = args[index - 1] if index else ""
+            return before if before.startswith("-") else "an argument"
+    return None
+
+
 def main() -> None:
     """Entry point: run the command and turn the coach's errors into clear messages."""
     err = Console(stderr=True)
+    empty = empty_argument(sys.argv[1:])
+    if empty is not None:
+        err.print(f"[bold red]coach:[/] empty value given for {shown(empty, 40)}; give a value.")
+        sys.exit(2)
     try:
         app()
     except CoachError as exc:
-        err.print(f"[bold red]coach:[/] {exc}")
+        err.print(f"[bold red]coach:[/] {shown_lines(exc, 1000)}")
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("[yellow]Stopped.[/]")

@@ -16,7 +16,10 @@ from rich.console import Console
 
 from coach.core.safety import PAIN_MAX, PAIN_MIN, RED_FLAG_KEYS, RED_FLAGS, all_clear, validate_pain
 from coach.errors import CoachError
+from coach.files import read_input_text
+from coach.text import plain, shown
 
+ANSWERS_MAX_BYTES = 64 * 1024
 YES = frozenset({"y", "yes", "true", "1"})
 NO = frozenset({"n", "no", "false", "0"})
 ANSWERS_HELP = (
@@ -40,14 +43,51 @@ def _yes_no(value: object, where: str) -> bool:
         return True
     if text in NO:
         return False
-    raise AnswersError(f"{where}: {value!r} is not yes or no. {ANSWERS_HELP}")
+    raise AnswersError(f"{where}: {plain(repr(value), 60)} is not yes or no. {ANSWERS_HELP}")
 
 
-def _checked(answers: Mapping[str, bool], where: str) -> dict[str, bool]:
-    unknown = sorted(set(answers) - set(RED_FLAG_KEYS))
+def _checked(pairs: list[tuple[str, bool]], where: str) -> dict[str, bool]:
+    """The answers as a dict; a question answered twice, differently, refuses to start."""
+    unknown = sorted({plain(key, 40) for key, _ in pairs} - set(RED_FLAG_KEYS))
     if unknown:
         raise AnswersError(f"{where}: unknown question(s) {', '.join(unknown)}. {ANSWERS_HELP}")
-    return dict(answers)
+    answers: dict[str, bool] = {}
+    for key, value in pairs:
+        if answers.get(key, value) != value:
+            raise AnswersError(
+                f"{where}: {key} is answered both yes and no. The exercises cannot start on "
+                "conflicting safety answers: give each answer once."
+            )
+        answers[key] = value
+    return answers
+
+
+class _Pairs(dict[str, object]):
+    """A JSON object that keeps every key as written, duplicates included."""
+
+    def __init__(self, pairs: list[tuple[str, object]]) -> None:
+        super().__init__(pairs)
+        self.pairs = pairs
+
+
+def _read_answers_file(path: Path) -> list[tuple[str, bool]]:
+    text = read_input_text(
+        path, "safety answers file", error=AnswersError, max_bytes=ANSWERS_MAX_BYTES
+    )
+    try:
+        data = json.loads(text, object_pairs_hook=_Pairs)
+    except json.JSONDecodeError as exc:
+        raise AnswersError(f"Cannot read the safety answers in {path}: {exc}.") from exc
+    except RecursionError as exc:
+        raise AnswersError(f"{path}: the JSON is nested too deep to be safety answers.") from exc
+    if isinstance(data, _Pairs) and isinstance(data.get("answers"), _Pairs):
+        if sum(key == "answers" for key, _ in data.pairs) > 1:
+            raise AnswersError(f"{path}: 'answers' is given twice; give it once.")
+        data = data["answers"]  # a safety.json from an earlier session
+    if not isinstance(data, _Pairs):
+        raise AnswersError(f"{path}: expected a JSON object of question: true/false.")
+    where = plain(path)
+    return [(str(k), _yes_no(v, f"{where}: {plain(k, 40)}")) for k, v in data.pairs]
 
 
 def parse_answers(spec: str) -> dict[str, bool]:
@@ -61,28 +101,25 @@ def parse_answers(spec: str) -> dict[str, bool]:
     text = spec.strip()
     if text.lower() in NO:
         return all_clear()
+    if not text:
+        raise AnswersError(f"--answers is empty. {ANSWERS_HELP}")
     path = Path(text).expanduser()
-    if path.suffix.lower() == ".json" or path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise AnswersError(f"Safety answers file not found: {path}.") from exc
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise AnswersError(f"Cannot read the safety answers in {path}: {exc}.") from exc
-        if isinstance(data, dict) and isinstance(data.get("answers"), dict):
-            data = data["answers"]  # a safety.json from an earlier session
-        if not isinstance(data, dict):
-            raise AnswersError(f"{path}: expected a JSON object of question: true/false.")
-        return _checked({str(k): _yes_no(v, f"{path}: {k}") for k, v in data.items()}, str(path))
-    answers: dict[str, bool] = {}
+    if path.suffix.lower() == ".json" or ("=" not in text and path.exists()):
+        return _checked(_read_answers_file(path), plain(path))
+    pairs: list[tuple[str, bool]] = []
     for item in text.split(","):
         if not item.strip():
             continue
         key, sep, value = item.partition("=")
         if not sep:
-            raise AnswersError(f"--answers: {item!r} is not key=yes/no. {ANSWERS_HELP}")
-        answers[key.strip()] = _yes_no(value, f"--answers {key.strip()}")
-    return _checked(answers, "--answers")
+            raise AnswersError(f"--answers: {plain(item, 60)!r} is not key=yes/no. {ANSWERS_HELP}")
+        pairs.append((key.strip(), _yes_no(value, f"--answers {plain(key.strip(), 40)}")))
+    return _checked(pairs, "--answers")
+
+
+def _console_input(console: Console) -> InputFn:
+    """Ask at the terminal, the prompt shown as written ("[y/n]" is not markup)."""
+    return lambda prompt: console.input(shown(prompt, 1000))
 
 
 def interactive() -> bool:
@@ -112,7 +149,7 @@ def ask_safety(
                 f"{', '.join(f.key for f in missing)} not answered and no one is at the "
                 f"terminal. {ANSWERS_HELP}"
             )
-        input_fn = console.input
+        input_fn = _console_input(console)
     console.print("[bold]Before we start, a few safety questions.[/] Answer y (yes) or n (no).")
     for flag in missing:
         while True:
@@ -144,7 +181,7 @@ def ask_pain(
     if input_fn is None:
         if not interactive():
             return None
-        input_fn = console.input
+        input_fn = _console_input(console)
     moment = "now, before we start" if when == "before" else "now, after the exercises"
     question = (
         f"How strong is your back pain {moment}? {PAIN_MIN} (none) to {PAIN_MAX} (worst), "

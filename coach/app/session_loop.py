@@ -30,6 +30,7 @@ from coach.core.routine import Routine
 from coach.core.safety import SafetyResult, assess
 from coach.core.session import Phase, SessionController
 from coach.errors import CameraStalledError, CoachError
+from coach.text import shown
 
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
@@ -144,6 +145,9 @@ class OpenedSource:
     description: str
     fps: float
     live: bool  # frames arrive on the wall clock (camera, or a video played as live)
+    # What was wrong with a recorded source (cut off, odd frame rate, unreadable
+    # images); filled in while it is read.
+    notes: list[str] = field(default_factory=list)
 
 
 SOURCE_KINDS = {
@@ -171,9 +175,10 @@ def open_source(source: str | None, camera: int, *, realtime: bool) -> OpenedSou
         return OpenedSource(opened, f"camera:{int(spec)}", fps, live=True)
     kind = SOURCE_KINDS.get(type(opened).__name__, "file")
     description = f"{kind}:{Path(str(spec)).expanduser()}"
+    notes: list[str] = getattr(opened, "notes", [])
     if realtime:
-        return OpenedSource(LivePlayback(opened), description, fps, live=True)
-    return OpenedSource(opened, description, fps, live=False)
+        return OpenedSource(LivePlayback(opened), description, fps, live=True, notes=notes)
+    return OpenedSource(opened, description, fps, live=False, notes=notes)
 
 
 # ------------------------------------------------------------------------ speech
@@ -404,7 +409,7 @@ class SessionLoop:
         self.stats.cue_times.append((offered_at, self.clock(), not was_busy))
         self.spoken.append({"t_s": round(t_s, 3), "key": cue.key, "text": cue.text})
         if self.window is None:
-            self.console.print(f"[cyan]coach:[/] {cue.text}")
+            self.console.print(f"[cyan]coach:[/] {shown(cue.text, 1000)}")
         if len(self._offered_at) > 256:  # cues dropped by the policy are never handed out
             self._offered_at.clear()
 
@@ -495,7 +500,7 @@ class SessionLoop:
             self.handle(self.controller.stop(self.last_t, "interrupted"), self.last_t)
             return "interrupted"
         except CameraStalledError as exc:
-            self.console.print(f"[yellow]{exc}[/]")
+            self.console.print(f"[yellow]{shown(exc, 1000)}[/]")
             self.handle(self.controller.stop(self.last_t, "camera_stalled"), self.last_t)
             return "camera_stalled"
         if not self.controller.done:
@@ -558,8 +563,12 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
             f"{prescribed.get('target')} {prescribed.get('unit', '')} {status}".rstrip()
         )
     pain = summary.get("pain", {})
-    if pain.get("before") is not None or pain.get("after") is not None:
-        lines.append(f"  Pain: before {pain.get('before', '-')}, after {pain.get('after', '-')}")
+    before, after = pain.get("before"), pain.get("after")
+    if before is not None or after is not None:
+        lines.append(
+            f"  Pain: before {'-' if before is None else before}, "
+            f"after {'-' if after is None else after}"
+        )
     return lines
 
 
@@ -582,7 +591,7 @@ def _safety_only(
         recorder.safety(answers, None, result="stop")
         for event in events:
             recorder.event(event)
-        console.print(f"[bold red]{result.message}[/]")
+        console.print(f"[bold red]{shown(result.message, 1000)}[/]")
         speaker, warning = open_speaker(mute=options.mute, voice_to=options.voice_to)
         spoken = []
         try:
@@ -593,12 +602,12 @@ def _safety_only(
         finally:
             speaker.close()
         if warning:
-            console.print(f"[yellow]{warning}[/]")
+            console.print(f"[yellow]{shown(warning, 1000)}[/]")
         summary = summarize(routine, events, complete=False)
         summary["spoken"] = spoken
         recorder.finish(summary)
         folder = recorder.folder
-    console.print(f"Record saved in {folder}")
+    console.print(f"Record saved in {shown(folder, 1000)}")
     return RunResult(EXIT_OK, folder, False, "safety", summary, spoken)
 
 
@@ -611,11 +620,13 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
     """
     from coach.adapters.routine_store import open_routine
     from coach.app.prompts import ask_pain, ask_safety, parse_answers
+    from coach.app.run_checks import check_run_options
 
     console = console or Console()
+    check_run_options(options)
     routine = open_routine(options.routine or DEFAULT_ROUTINE)
-    console.print(f"[bold]{routine.title}[/]  ({len(routine.exercises)} exercises)")
     given = parse_answers(options.answers) if options.answers is not None else None
+    console.print(f"[bold]{shown(routine.title)}[/]  ({len(routine.exercises)} exercises)")
     answers = ask_safety(console, given)
     try:
         result = assess(answers)
@@ -624,7 +635,7 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
     if not result.proceed:
         return _safety_only(routine, result, answers, options, console)
     if result.advisories:
-        console.print(f"[yellow]{result.message}[/]")
+        console.print(f"[yellow]{shown(result.message, 1000)}[/]")
     pain_before = ask_pain(console, "before", options.pain_before)
     return _run_exercises(routine, result, answers, pain_before, options, console)
 
@@ -667,7 +678,7 @@ def _run_exercises(
         speaker, warning = open_speaker(mute=options.mute, voice_to=options.voice_to)
         stack.callback(speaker.close)
         if warning:
-            console.print(f"[yellow]{warning}[/]")
+            console.print(f"[yellow]{shown(warning, 1000)}[/]")
         recorder = stack.enter_context(
             SessionRecorder(options.out or default_recordings_dir(), name=routine.name)
         )
@@ -723,6 +734,10 @@ def _run_exercises(
             "fps": round(loop.stats.fps, 1),
             "dropped": getattr(source.frames, "dropped", 0),
         }
+        if source.notes:
+            summary["source_notes"] = list(source.notes)
+        for note in source.notes:
+            console.print(f"[yellow]note:[/] {shown(note, 1000)}")
         recorder.finish(summary)
         folder = recorder.folder
     stopped = next(
@@ -731,8 +746,8 @@ def _run_exercises(
     )
     console.print("[bold]Session " + ("completed" if completed else f"stopped ({stopped})") + "[/]")
     for line in _summary_lines(summary):
-        console.print(line)
-    console.print(f"Record saved in {folder}")
+        console.print(shown(line, 1000))
+    console.print(f"Record saved in {shown(folder, 1000)}")
     code = EXIT_INTERRUPTED if interrupted else EXIT_OK
     return RunResult(code, folder, completed, stopped, summary, loop.spoken)
 

@@ -461,7 +461,7 @@ def _float_or_none(value: object) -> float | None:
         return None
     try:
         result = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return result if math.isfinite(result) else None
 
@@ -560,11 +560,15 @@ class SessionData:
 
 
 def _pain(recorded: object, summary: Mapping[str, Any], when: str) -> int | None:
-    value = _int_or_none(recorded)
-    if value is not None:
-        return value
-    pain = summary.get("pain")
-    return _int_or_none(pain.get(when)) if isinstance(pain, Mapping) else None
+    for value in (recorded, _get(summary.get("pain"), when)):
+        score = _int_or_none(value)
+        if score is not None and 0 <= score <= 10 and float(value) == score:  # type: ignore[arg-type]
+            return score
+    return None
+
+
+def _get(table: object, key: str) -> object:
+    return table.get(key) if isinstance(table, Mapping) else None
 
 
 @dataclass(frozen=True)
@@ -615,8 +619,11 @@ def exercise_plot(session: SessionData, index: int) -> ExercisePlot | None:
         label, values = signal.fallback.replace("_", " "), frames.column(signal.fallback)
         band = (None, None)
     holds = tuple(
-        (float(h["start_s"]), float(h["end_s"]), bool(h.get("completed", False)))
+        (start_s, end_s, bool(h.get("completed", False)))
         for h in entry.get("achieved", {}).get("holds", [])
+        if isinstance(h, Mapping)
+        and (start_s := _float_or_none(h.get("start_s"))) is not None
+        and (end_s := _float_or_none(h.get("end_s"))) is not None
     )
     faults = tuple(
         (str(e.data.get("key", "")), e.t_s)
@@ -672,6 +679,7 @@ class WeekCount:
     monday: date
     sessions: int
     completed: int
+    weeks: int = 1  # more than 1 for a run of empty weeks shown as one row
 
 
 def session_status(session: SessionData) -> str:
@@ -719,13 +727,19 @@ def history_row(session: SessionData) -> HistoryRow:
 def parse_started_at(text: str) -> datetime | None:
     """The start time written in session.json, or None when it is missing or malformed."""
     try:
-        return datetime.fromisoformat(text) if text else None
+        when = datetime.fromisoformat(text) if text else None
     except ValueError:
         return None
+    # The coach writes local time without a zone; a zone added by hand is dropped so
+    # that every start time compares with every other.
+    return when.replace(tzinfo=None) if when is not None else None
 
 
 def weekly_adherence(rows: Iterable[HistoryRow]) -> list[WeekCount]:
-    """Sessions per ISO week from the first session's week to the last, empty weeks included."""
+    """Sessions per ISO week from the first session's week to the last, empty weeks included.
+
+    Consecutive empty weeks come as one ``WeekCount`` whose ``weeks`` says how many.
+    """
     dated = [r for r in rows if r.started_at is not None]
     if not dated:
         return []
@@ -738,10 +752,134 @@ def weekly_adherence(rows: Iterable[HistoryRow]) -> list[WeekCount]:
         tally[0] += 1
         tally[1] += int(row.complete)
     weeks: list[WeekCount] = []
-    monday = min(counts)
-    while monday <= max(counts):
-        sessions, completed = counts.get(monday, [0, 0])
-        year, week, _ = monday.isocalendar()
-        weeks.append(WeekCount(f"{year}-W{week:02d}", monday, sessions, completed))
-        monday += timedelta(days=7)
+    previous: date | None = None
+    for monday in sorted(counts):
+        gap = 0 if previous is None else (monday - previous).days // 7 - 1
+        if gap > 0:
+            assert previous is not None
+            # A run of empty weeks is one row, however long: sessions years apart
+            # must not print a row for every week between them.
+            first = previous + timedelta(days=7)
+            weeks.append(WeekCount(_week_name(first), first, 0, 0, weeks=gap))
+        sessions, completed = counts[monday]
+        weeks.append(WeekCount(_week_name(monday), monday, sessions, completed))
+        previous = monday
     return weeks
+
+
+def _week_name(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+# ------------------------------------------------------------ checking a record read back
+# A record may have been damaged or edited by hand. What it holds is checked
+# before it is shown, so a "99" pain or a "no" stored as text is never shown
+# as if the coach had recorded it.
+RECORD_NUMBER_MAX = 1e7  # larger than any count or second of a real session
+
+
+def _plain_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value) and abs(value) <= RECORD_NUMBER_MAX
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _shape_problem(expected: object, actual: object, path: str) -> str | None:
+    """Where ``actual`` departs from the shape of ``expected`` (a summary built the same way)."""
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return f"{path or 'the summary'} is not a table"
+        for key, value in expected.items():
+            if key in actual:
+                problem = _shape_problem(value, actual[key], f"{path}.{key}" if path else key)
+                if problem:
+                    return problem
+        return None
+    if isinstance(expected, list):
+        if not isinstance(actual, list):
+            return f"{path} is not a list"
+        if path == "exercises" and len(actual) != len(expected):
+            return f"exercises lists {len(actual)} exercises, the routine has {len(expected)}"
+        for index, item in enumerate(actual):
+            model = expected[min(index, len(expected) - 1)] if expected else None
+            if model is None:
+                if isinstance(item, Mapping):
+                    model = {key: 0 for key in item}
+                elif isinstance(item, list):
+                    return f"{path}[{index}] is nested too deep"
+            problem = _shape_problem(model, item, f"{path}[{index}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(actual, (Mapping, list)):
+        return f"{path} is a {'table' if isinstance(actual, Mapping) else 'list'}, not a value"
+    number = _is_number(actual)
+    if number and not _plain_number(actual):
+        return f"{path} = {_brief(actual)} is not plausible"
+    if isinstance(actual, str) and len(actual) > 10_000:
+        return f"{path} is a text of {len(actual)} characters"
+    if expected is None or type(actual) is type(expected) or (number and _is_number(expected)):
+        return None
+    return f"{path} = {_brief(actual)} should be {type(expected).__name__}"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def checked_summary(
+    summary: Mapping[str, Any], rebuilt: Mapping[str, Any]
+) -> tuple[Mapping[str, Any], str | None]:
+    """``summary`` when it has the shape of ``rebuilt`` (the same routine's summary of the
+    events), else ``rebuilt`` and what was wrong."""
+    problem = _shape_problem(rebuilt, summary, "")
+    if problem is None:
+        return summary, None
+    return rebuilt, problem
+
+
+def checked_safety(safety: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """safety.json's answers (true/false per known question) and pain (0-10), checked.
+
+    Returns:
+        The values that hold up, and a note for each one left out.
+    """
+    from coach.core.safety import RED_FLAG_KEYS, validate_pain
+
+    notes: list[str] = []
+    clean: dict[str, Any] = {}
+    answers = safety.get("answers", {})
+    if isinstance(answers, Mapping):
+        clean["answers"] = {}
+        for key, value in answers.items():
+            if key in RED_FLAG_KEYS and isinstance(value, bool):
+                clean["answers"][key] = value
+            else:
+                shown = f"{_brief(key)!r} = {_brief(value)!r}"
+                notes.append(f"safety answer {shown} is not a recorded yes/no; left out.")
+    else:
+        notes.append("the safety answers are not a table of yes/no; left out.")
+    for key in ("pain_before", "pain_after"):
+        value = safety.get(key)
+        if value is None:
+            continue
+        try:
+            clean[key] = validate_pain(value) if _plain_number(value) else validate_pain("x")
+        except ValueError:
+            notes.append(f"{key} = {_brief(value)} is not a pain score from 0 to 10; left out.")
+    result = safety.get("result")
+    if isinstance(result, str) and len(result) <= 100:
+        clean["result"] = result
+    elif result is not None:
+        notes.append("the recorded safety outcome is not a short text; left out.")
+    return clean, notes
+
+
+def _brief(value: object) -> str:
+    """A stored value as a short text: long ones cut, with their length."""
+    text = str(value)
+    return text if len(text) <= 20 else f"{text[:12]}... ({len(text)} characters)"

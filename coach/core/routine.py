@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import enum
+import math
 import re
 import string
 import tomllib
@@ -28,6 +29,7 @@ from coach.core.features import FeatureConfig
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 from coach.errors import RoutineError
+from coach.files import read_input_text
 
 if TYPE_CHECKING:
     from coach.core.classify import ClassifierConfig
@@ -268,7 +270,14 @@ PLACEHOLDERS: frozenset[str] = frozenset(
     {"remaining", "count", "target", "seconds", "title", "set", "sets", "index", "total"}
 )
 
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+# Limits that keep a damaged or hostile file from hanging the coach (rich wraps
+# long words in quadratic time) while leaving room for any real prescription.
+ROUTINE_MAX_BYTES = 256 * 1024
+TITLE_MAX_CHARS = 120
+TEXT_MAX_CHARS = 2000
+NESTING_MAX = 16  # tables and lists inside each other; a routine needs 4
+_KEY_SHOWN_CHARS = 40
 _TOP_KEYS: tuple[str, ...] = (
     "name",
     "title",
@@ -285,7 +294,7 @@ _EXERCISE_KEYS: tuple[str, ...] = ("kind", "title", "intro", "dose", "thresholds
 
 def is_routine_name(name: str) -> bool:
     """Whether ``name`` can name a routine (lower-case letters, digits, '-' and '_')."""
-    return bool(_NAME_RE.match(name))
+    return bool(_NAME_RE.fullmatch(name))
 
 
 def required_cue_keys(kind: ExerciseKind, fault_keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -318,20 +327,30 @@ class _Problems:
         raise RoutineError(f"{self.source}: {len(self.items)} problems:\n{lines}")
 
 
+def _short_key(key: str) -> str:
+    shown = key if key.isprintable() else repr(key)[1:-1]
+    return shown if len(shown) <= _KEY_SHOWN_CHARS else shown[: _KEY_SHOWN_CHARS - 3] + "..."
+
+
 def _join(path: str, key: str) -> str:
+    key = _short_key(key)
     return f"{path}.{key}" if path else key
 
 
 def _suggest(key: str, known: typing.Iterable[str]) -> str:
     names = sorted(known)
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    close = (
+        difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+        if len(key) <= _KEY_SHOWN_CHARS
+        else []
+    )
     if close:
         return f"did you mean '{close[0]}'?"
     return f"known keys: {', '.join(names)}"
 
 
 def _unknown_key(problems: _Problems, path: str, key: str, known: typing.Iterable[str]) -> None:
-    problems.add(_join(path, key), f"unknown key '{key}'; {_suggest(key, known)}")
+    problems.add(_join(path, key), f"unknown key '{_short_key(key)}'; {_suggest(key, known)}")
 
 
 def _show(value: object) -> str:
@@ -407,6 +426,9 @@ def _convert(value: object, hint: object, path: str, problems: _Problems) -> obj
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif hint is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and not math.isfinite(value):  # type: ignore[arg-type]
+            problems.add(path, f"{_show(value)} is not a number; give a finite number")
+            return _MISSING
         if ok:
             value = float(value)  # type: ignore[arg-type]
     elif hint is str:
@@ -497,18 +519,41 @@ def _text(
         return ""
     if required and not value.strip():
         problems.add(_join(path, key), "is empty; add a text")
+    limit = TITLE_MAX_CHARS if key in ("title", "name") else TEXT_MAX_CHARS
+    if not _length_ok(value, limit, _join(path, key), problems):
+        return ""
     return value.strip()
+
+
+def _length_ok(text: str, limit: int, path: str, problems: _Problems) -> bool:
+    if len(text) <= limit:
+        return True
+    problems.add(path, f"is {len(text)} characters long; at most {limit} are allowed")
+    return False
 
 
 def _check_placeholders(text: str, path: str, problems: _Problems) -> None:
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError as exc:
         problems.add(
             path, f"{_show(text)} has a broken {{placeholder}}: {exc}; use {{{{ for a brace"
         )
         return
-    for name in names:
+    for name, spec, conversion in fields:
+        if spec or conversion:
+            written = "{" + name + ("!" + conversion if conversion else "")
+            written += (":" + spec if spec else "") + "}"
+            problems.add(
+                path,
+                f"{_show(written)} in {_show(text)}: write the placeholder plain, as "
+                f"{{{name}}}, with no format or conversion after its name",
+            )
+            continue
         if name not in PLACEHOLDERS:
             problems.add(
                 path,
@@ -536,6 +581,8 @@ def _cue_texts(
             continue
         if not isinstance(value, str) or not value.strip():
             problems.add(key_path, f"{_show(value)} should be a non-empty text")
+            continue
+        if not _length_ok(value, TEXT_MAX_CHARS, key_path, problems):
             continue
         _check_placeholders(value, key_path, problems)
         texts[key] = value.strip()
@@ -638,12 +685,54 @@ def parse_routine(text: str, source: str) -> Routine:
     Raises:
         RoutineError: Naming ``source``, each bad key's path, its value and the allowed range.
     """
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
+    if len(text) > ROUTINE_MAX_BYTES:
+        raise RoutineError(
+            f"{source}: {len(text)} characters is too long for a routine "
+            f"(at most {ROUTINE_MAX_BYTES}); the file is damaged or not a routine."
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RoutineError(
             f"{source}: not valid TOML: {exc}. Check the quotes, brackets and '=' on that line."
         ) from exc
+    except RecursionError as exc:
+        raise _too_deep(source) from exc
+    if _depth(data) > NESTING_MAX:
+        raise _too_deep(source)
+    try:
+        return _routine_from(data, text, source)
+    except RecursionError as exc:  # a guard: the depth check above should prevent it
+        raise _too_deep(source) from exc
+
+
+def _too_deep(source: str) -> RoutineError:
+    return RoutineError(
+        f"{source}: tables or lists are nested more than {NESTING_MAX} deep; "
+        "a routine needs no more than 4. The file is damaged or not a routine."
+    )
+
+
+def _depth(value: object) -> int:
+    """How deep tables and lists nest in ``value``, without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        )
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level > NESTING_MAX:
+            return level
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
     problems = _Problems(source)
     config_types, fault_keys = _engine_tables()
     classifier_type = _classifier_type()
@@ -702,13 +791,18 @@ def load_routine(path: Path) -> Routine:
     Raises:
         RoutineError: The file cannot be read or is not a valid routine.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise RoutineError(f"{path}: no such routine file; check the path") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RoutineError(f"{path}: cannot read the routine file: {exc}") from exc
-    return parse_routine(text, str(path))
+    return parse_routine(read_routine_text(path), str(path))
+
+
+def read_routine_text(path: Path) -> str:
+    """The text of a routine file, checked to be a readable UTF-8 file of a routine's size.
+
+    Raises:
+        RoutineError: Naming the file and what is wrong with it.
+    """
+    return read_input_text(
+        Path(path), "routine file", error=RoutineError, max_bytes=ROUTINE_MAX_BYTES
+    )
 
 
 def describe_dose(spec: ExerciseSpec) -> str:

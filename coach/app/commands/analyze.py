@@ -79,6 +79,7 @@ def register(app: typer.Typer) -> None:
 
         from coach.app.analyze import analyze_video
         from coach.core.states import ExerciseKind
+        from coach.text import shown
 
         if exercise not in EXERCISE_NAMES:
             raise typer.BadParameter(
@@ -114,6 +115,8 @@ def register(app: typer.Typer) -> None:
         else:
             results = analyze_video(video, [kind], model_path=model, routine=chosen)
         result = results[kind]
+        for note in result.notes:
+            err.print(f"[yellow]note:[/] {shown(note, 1000)}")
         if as_json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
             return

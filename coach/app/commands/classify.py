@@ -10,7 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
+from coach.text import shown
+
 NO_POSE = "no_pose"  # state shown when nobody is found in an image
+UNREADABLE = "unreadable"  # state of a file that is not an image the coach can read
 
 
 def _image_paths(targets: list[Path]) -> list[Path]:
@@ -19,6 +22,8 @@ def _image_paths(targets: list[Path]) -> list[Path]:
 
     paths: list[Path] = []
     for target in targets:
+        if not str(target).strip():
+            raise SourceError("An image path is empty: give image files or folders.")
         if target.is_dir():
             found = list_images(target)
             if not found:
@@ -39,12 +44,18 @@ def classify_images(paths: list[Path], model: Path | None = None) -> list[dict[s
     from coach.adapters.pose_model import MediaPipePoseEstimator
     from coach.core.classify import ClassifierConfig, body_layout, decide
     from coach.core.features import FeatureExtractor
+    from coach.errors import SourceError
 
     config = ClassifierConfig()
     rows: list[dict[str, Any]] = []
     with MediaPipePoseEstimator(model, mode="image", segmentation=True) as estimator:
         for path in paths:
-            pose = estimator.estimate(read_image(path), 0.0)
+            try:
+                image = read_image(path)
+            except SourceError as exc:  # one bad file must not stop the batch
+                rows.append({"file": str(path), "state": UNREADABLE, "error": str(exc)})
+                continue
+            pose = estimator.estimate(image, 0.0)
             # A fresh extractor per image: still images share no side choice or filter.
             features = FeatureExtractor().update(pose)
             layout = body_layout(features)
@@ -77,17 +88,25 @@ def classify_command(
 ) -> None:
     """Print the pose state of each image: childs_pose, tabletop, cat, cow, bridge_down,
     bridge_up or other (no_pose when nobody is found)."""
+    from rich.console import Console
+
     rows = classify_images(_image_paths(images), model)
+    unreadable = [row for row in rows if row["state"] == UNREADABLE]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
+    else:
+        from rich.table import Table
 
-    table = Table("image", "state", "side")
-    for row in rows:
-        table.add_row(row["file"], row["state"], row["side"] or "")
-    Console().print(table)
+        table = Table("image", "state", "side")
+        for row in rows:
+            table.add_row(shown(row["file"]), row["state"], row.get("side") or "")
+        Console().print(table)
+    err = Console(stderr=True)
+    for row in unreadable:
+        err.print(f"[yellow]skipped:[/] {shown(row['error'], 1000)}")
+    if unreadable:
+        err.print(f"{len(unreadable)} of {len(rows)} files could not be read.")
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -190,7 +190,7 @@ def check_model_file(model: Path | None) -> Check:
             str(exc),
             "pip install --force-reinstall . (or pass --model PATH)",
         )
-    which = "SHA-256 ok" if model is None else "given with --model, not hash-checked"
+    which = "SHA-256 ok" if model is None else "given with --model, zip checksums ok"
     return Check("Pose model", Status.OK, f"{path} ({which})")
 
 
@@ -325,6 +325,8 @@ def print_report(checks: list[Check]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from coach.text import shown
+
     style = {Status.OK: "green", Status.WARNING: "yellow", Status.MISSING: "bold red"}
     table = Table(title="coach doctor", show_lines=True)
     table.add_column("Check", no_wrap=True)
@@ -333,7 +335,10 @@ def print_report(checks: list[Check]) -> None:
     table.add_column("Fix")
     for check in checks:
         table.add_row(
-            check.name, f"[{style[check.status]}]{check.status.value}[/]", check.detail, check.fix
+            check.name,
+            f"[{style[check.status]}]{check.status.value}[/]",
+            shown(check.detail, 1000),
+            shown(check.fix, 1000),
         )
     console = Console()
     console.print(table)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from coach.text import shown
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -126,10 +128,10 @@ def print_image_report(record: Mapping[str, Any], name: str) -> None:
 
     console = Console()
     if not record["pose_found"]:
-        console.print(f"[yellow]{name}: no person found.[/]")
+        console.print(f"[yellow]{shown(name)}: no person found.[/]")
         return
     console.print(
-        f"[bold]{name}[/]: near side {record['side']}, "
+        f"[bold]{shown(name)}[/]: near side {record['side']}, "
         f"{'side view' if record['side_view'] else '[yellow]not a side view[/]'}, "
         f"{'whole body in frame' if record['whole_body'] else '[yellow]body cut off[/]'}, "
         f"visibility {record['visibility']:.2f}"
@@ -170,17 +172,17 @@ def inspect(
     )
     from coach.adapters.pose_model import MediaPipePoseEstimator
     from coach.core.features import FeatureExtractor
-    from coach.errors import SourceError
 
     console = Console(stderr=True)
     source = open_source(spec)
     stills = isinstance(source, ImageFileSource | ImageFolderSource)
     single = isinstance(source, ImageFileSource)
-    if out is not None and isinstance(source, ImageFolderSource):
-        out.mkdir(parents=True, exist_ok=True)
-    elif out is not None and not out.parent.is_dir():
+    try:
+        if out is not None:
+            _check_out(out, Path(spec).expanduser(), source)
+    except BaseException:
         source.close()
-        raise SourceError(f"Cannot write {out}: folder {out.parent} does not exist.")
+        raise
     writer: VideoFileWriter | None = None
     found = 0
     count = 0
@@ -198,8 +200,9 @@ def inspect(
                 count += 1
                 found += not features.pose.is_empty
                 record = frame_record(index, features)
-                if isinstance(source, ImageFolderSource):
-                    record["file"] = source.paths[index].name
+                image_path = source.current if isinstance(source, ImageFolderSource) else None
+                if image_path is not None:
+                    record["file"] = image_path.name
                 if index % every == 0:
                     if as_json:
                         print(json.dumps(record), flush=True)
@@ -213,8 +216,8 @@ def inspect(
                 annotated = annotate(frame.image, features)
                 if single:
                     write_image(out, annotated)
-                elif isinstance(source, ImageFolderSource):
-                    write_image(out / source.paths[index].name, annotated)
+                elif image_path is not None:
+                    write_image(out / image_path.name, annotated)
                 else:
                     if writer is None:
                         fps = float(getattr(source, "fps", 30.0))
@@ -225,11 +228,42 @@ def inspect(
         source.close()
         if writer is not None:
             writer.close()
+    for note in getattr(source, "notes", ()):
+        console.print(f"[yellow]{shown(note, 1000)}[/]")
     if not as_json:
         console.print(f"{found} of {count} frames with a person.")
         if out is not None:
-            console.print(f"Annotated copy written to {out}")
+            console.print(f"Annotated copy written to {shown(out)}")
     return found
+
+
+def _check_out(out: Path, given: Path, source: object) -> None:
+    """Refuse an output that would write over the input, or that cannot be what is asked.
+
+    Raises:
+        SourceError: With what to give instead.
+    """
+    from coach.adapters.frames import ImageFolderSource
+    from coach.errors import SourceError
+    from coach.files import make_private_dir, refuse_inputs
+
+    if isinstance(source, ImageFolderSource):
+        if out.exists() and not out.is_dir():
+            raise SourceError(
+                f"--out {out} is a file; for a folder of images give a folder to write into."
+            )
+        refuse_inputs(out, [given], error=SourceError)
+        try:
+            make_private_dir(out)
+        except OSError as exc:
+            raise SourceError(f"Cannot create {out}: {exc.strerror or exc}.") from exc
+        return
+    if out.is_dir():
+        raise SourceError(f"--out {out} is a folder; give a file name for the annotated copy.")
+    if given.exists():
+        refuse_inputs(out, [given], error=SourceError)
+    if not out.parent.is_dir():
+        raise SourceError(f"Cannot write {out}: folder {out.parent} does not exist.")
 
 
 def register(app: typer.Typer) -> None:

@@ -24,15 +24,17 @@ def report(
     from rich.console import Console
 
     from coach.adapters.report_html import write_report
-    from coach.adapters.storage import load_session
+    from coach.adapters.storage import damage_named, load_session
+    from coach.text import shown
 
     console = Console()
     data = load_session(session)
     for warning in data.warnings:
-        console.print(f"[yellow]note:[/] {warning}")
-    path = write_report(data, out)
+        console.print(f"[yellow]note:[/] {shown(warning, 1000)}")
+    with damage_named(data.folder):
+        path = write_report(data, out)
     status = "a completed" if data.complete else "an [bold red]INCOMPLETE[/]"
-    console.print(f"Report of {status} session written to [bold]{path}[/]")
+    console.print(f"Report of {status} session written to [bold]{shown(path)}[/]")
     if open_:
         import webbrowser
 

@@ -20,9 +20,12 @@ from coach.core.routine import (
     is_routine_name,
     load_routine,
     parse_routine,
+    read_routine_text,
     settings_of,
 )
 from coach.errors import RoutineError
+from coach.files import refuse_inputs, write_output
+from coach.text import plain, shown, shown_lines
 
 DEFAULT_ROUTINE = routine_store.DEFAULT_ROUTINE
 _NAME_LINE = re.compile(r'^name\s*=\s*"[^"\n]*"[ \t]*$', re.MULTILINE)
@@ -61,14 +64,14 @@ def list_routines() -> None:
         try:
             routine = _load(str(path))
         except RoutineError as exc:
-            problem = escape(_first_problem(exc))
-            table.add_row(path.stem, "[red]invalid[/]", problem, where, str(path))
+            problem = shown(_first_problem(exc))
+            table.add_row(shown(path.stem), "[red]invalid[/]", problem, where, shown(path))
             continue
-        exercises = ", ".join(spec.title for spec in routine.exercises)
-        table.add_row(routine.name, routine.title, exercises, where, str(path))
+        exercises = shown(", ".join(spec.title for spec in routine.exercises))
+        table.add_row(routine.name, shown(routine.title), exercises, where, shown(path))
     out = _out()
     out.print(table)
-    out.print(f"Your routines folder: {routine_store.user_routine_dir()}")
+    out.print(f"Your routines folder: {shown(routine_store.user_routine_dir())}")
 
 
 @routine_app.command("new")
@@ -87,7 +90,7 @@ def new(
     out = _out()
     if not is_routine_name(name):
         raise RoutineError(
-            f"'{name}' is not a routine name; use lower-case letters, digits and '-' "
+            f"'{plain(name, 80)}' is not a routine name; use lower-case letters, digits and '-' "
             "(e.g. anna-acute)"
         )
     bundled = {p.stem for p in routine_store.bundled_routines()}
@@ -96,22 +99,20 @@ def new(
             f"'{name}' is the name of a bundled routine; pick another name for your copy"
         )
     original = routine_store.find_routine(source)
-    text = original.read_text(encoding="utf-8")
+    text = read_routine_text(original)
+    parse_routine(text, str(original))  # a broken original is named as the original
     if _NAME_LINE.search(text):
         text = _NAME_LINE.sub(f'name = "{name}"', text, count=1)
     else:
         text = f'name = "{name}"\n' + text
     target = to if to is not None else routine_store.user_routine_dir() / f"{name}.toml"
+    refuse_inputs(target, [original], error=RoutineError)
     if target.exists() and not force:
         raise RoutineError(f"{target} already exists; choose another name or add --force")
     parse_routine(text, str(target))  # the copy must be as valid as the original
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise RoutineError(f"cannot write {target}: {exc}") from exc
-    out.print(f"Wrote {target} (a copy of {original.stem}).")
-    out.print(f"Edit it, then check it with: coach routine check {target}")
+    write_output(target, text, "routine file", error=RoutineError)
+    out.print(f"Wrote {shown(target)} (a copy of {shown(original.stem)}).")
+    out.print(f"Edit it, then check it with: coach routine check {shown(target)}")
 
 
 @routine_app.command("check")
@@ -125,10 +126,13 @@ def check(
         path = routine_store.find_routine(routine)
         loaded = load_routine(path)
     except RoutineError as exc:
-        err.print(f"[bold red]Not valid:[/] {escape(str(exc))}")
+        err.print(f"[bold red]Not valid:[/] {shown_lines(exc, 1000)}")
         raise typer.Exit(1) from exc
     titles = ", ".join(spec.title for spec in loaded.exercises)
-    out.print(f"[green]OK[/] {path}: {loaded.name}, {len(loaded.exercises)} exercises ({titles})")
+    out.print(
+        f"[green]OK[/] {shown(path)}: {loaded.name}, {len(loaded.exercises)} exercises "
+        f"({shown(titles, 1000)})"
+    )
 
 
 @routine_app.command("show")
@@ -187,7 +191,7 @@ def handout(
     """Write a printable handout (HTML) of a routine for the patient."""
     loaded = _load(routine)
     written = write_handout(loaded, out_file)
-    _out().print(f"Wrote {written}. Open it in a browser and print it.")
+    _out().print(f"Wrote {shown(written)}. Open it in a browser and print it.")
 
 
 def register(app: typer.Typer) -> None:
