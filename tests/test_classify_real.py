@@ -14,10 +14,10 @@ from coach.core.states import PoseState
 
 pytestmark = [pytest.mark.realdata, pytest.mark.realmodel]
 
-# Share of photos in the right state, per set. The first set is held at 0.97; the
-# second, of other people and cameras, at 0.96 (62 of 64 measured: a child's pose
-# with the hips high above the heels, and a mild cow read as tabletop).
-MIN_ACCURACY = {"manifest.csv": 0.97, "manifest-2.csv": 0.96}
+# Share of photos in the right state, per set: at least 0.97 on each (measured
+# 132 of 133 and 63 of 64; the misses are a child's pose filmed from the front
+# with the knees hidden, and a mild cow that measures as a tabletop).
+MIN_ACCURACY = {"manifest.csv": 0.97, "manifest-2.csv": 0.97}
 MAX_OTHER_AS_EXERCISE = 0.03  # share of `other` photos called an exercise state
 
 

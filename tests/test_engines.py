@@ -762,3 +762,41 @@ def test_cat_cow_starting_in_cat_keeps_the_configured_neutral() -> None:
     assert engine.reps == 1
     depth = of(events, K.REP_COUNTED)[0]
     assert depth["cat_back_torso"] > 0 > depth["cow_back_torso"]
+
+
+@pytest.mark.parametrize(
+    ("levels", "counted"),
+    [
+        # Cow, then cat, and on the way back from the cat when the exercise ends: a cycle.
+        (_ramp(0.0, -0.6, 0.0, 1.2, 0.6), 1),
+        # Still deep in the cat when it ends: not yet.
+        (_ramp(0.0, -0.6, 0.0, 1.2, 1.15), 0),
+        # One side only, on the way back: nothing.
+        (_ramp(0.0, -1.5, -0.5), 0),
+    ],
+    ids=["coming-back", "still-deep", "one-side"],
+)
+def test_a_last_reach_on_its_way_back_counts_at_the_end(levels: list[float], counted: int) -> None:
+    counter = SwingCycles(min_swing=0.8, side_margin=0.15)
+    for i, level in enumerate(levels):
+        counter.update(level, i * 0.1, 0.0)
+    assert counter.count == 0
+    counter.finish()
+    assert counter.count == counted
+
+
+def test_cat_cow_neutral_is_the_tabletop_before_an_early_cow() -> None:
+    # Onto all fours and straight into a cow: the brief tabletop is still the neutral,
+    # and the cycle that follows counts.
+    engine, _ = play(
+        CC,
+        [
+            Stretch("tabletop", 0.6, S.TABLETOP),
+            Stretch("cow", 1.0, S.TABLETOP),
+            Stretch("cat", 1.0, S.TABLETOP),
+            Stretch("tabletop", 1.0, S.TABLETOP),
+        ],
+    )
+    assert engine._neutral.measured  # type: ignore[attr-defined]
+    assert engine._neutral.values[1] < 20.0  # type: ignore[attr-defined]
+    assert engine.reps == 1

@@ -178,13 +178,22 @@ class _Neutral:
         self._open = True
         self._samples: list[tuple[float, float, float, float]] = []
 
-    def update(self, features: Features, state: PoseState | None, t_s: float) -> None:
-        """Take a frame in position; only the first still moment can set the neutral."""
+    def update(
+        self, features: Features, state: PoseState | None, t_s: float, *, ready: bool
+    ) -> None:
+        """Take a frame; only the first still moment in tabletop can set the neutral.
+
+        Frames count from the first tabletop on, before the start position
+        has lasted long enough to count: a person who kneels into tabletop
+        and begins with a cow at once has still shown their neutral.
+        """
         if not self._open:
             return
         if state is not PoseState.TABLETOP:
-            # The person started elsewhere (already in cat or cow): keep the configured neutral.
-            self._open = False
+            if ready:
+                # In position and already in cat or cow: keep the configured neutral.
+                self._open = False
+            self._samples = []  # still getting down: nothing to measure yet
             return
         cfg = self._config
         default_back, default_head = self._values
@@ -275,8 +284,11 @@ class CatCowEngine(EngineBase):
         self._extremes = {}
 
     def finish(self, t_s: float) -> list[Event]:
-        """Nothing is under way that needs ending."""
-        return []
+        """Count a last cycle whose final reach the person was already coming back from."""
+        if not self._position.ready:
+            return []
+        cycle = self._cycles.finish()
+        return self._count(cycle, t_s) if cycle is not None else []
 
     def update(self, features: Features, t_s: float) -> list[Event]:
         """Take one frame's features; return what happened."""
@@ -290,6 +302,8 @@ class CatCowEngine(EngineBase):
             events += self._faults.clear_all(
                 t_s, (HANDS_NOT_UNDER_SHOULDERS, KNEES_NOT_UNDER_HIPS, TOO_FAST, SHALLOW_COW)
             )
+        if features.present:
+            self._neutral.update(features, state, t_s, ready=self._position.ready)
         if not self._position.ready or state is None or not features.present:
             self._gauge = None
             return events
@@ -299,7 +313,6 @@ class CatCowEngine(EngineBase):
             self._cycles.abandon()
             self._extremes = {}
             return events
-        self._neutral.update(features, state, t_s)
         if not self._neutral.settled:
             return events
         neutral_back, neutral_head = self._neutral.values

@@ -140,6 +140,22 @@ class SwingCycles:
         self._last: dict[SwingSide, TurningPoint] = {}
         self._first_s: float | None = None
         self._prev_side: SwingSide | None = None
+        self._latest = math.nan
+
+    def finish(self) -> Rep | None:
+        """The cycle completed by a last reach already on its way back when the exercise ends.
+
+        The signal must have come back from that reach by at least the side
+        margin: a person ending on the way back from their cat has done the
+        cycle, one still deep in it when the time runs out has not.
+        """
+        peak = self._peak
+        if peak is None or peak.side is None or not math.isfinite(self._latest):
+            return None
+        if abs(self._latest - peak.value) < self._side_margin:
+            return None
+        self._peak = None
+        return self._take(peak)
 
     def update(
         self, value: float, t_s: float, neutral: float
@@ -147,6 +163,7 @@ class SwingCycles:
         """Take this frame's value; the turning point it confirms and the cycle it completes."""
         if not math.isfinite(value):
             return None, None
+        self._latest = value
         offset = value - neutral
         side = (
             SwingSide.HIGH
