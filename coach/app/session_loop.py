@@ -198,6 +198,7 @@ class SpeechGate:
         self._use_speaker = use_speaker
         self._speech_s = speech_s
         self._until = -1.0
+        self._saying_urgent = False
 
     @property
     def live(self) -> bool:
@@ -210,11 +211,23 @@ class SpeechGate:
             return bool(self._speaker.busy)
         return t_s < self._until
 
+    def cuts_in(self, pending: tuple[Cue, ...]) -> bool:
+        """An urgent cue waits (stop, pain) and what is being said is not urgent itself."""
+        return not self._saying_urgent and any(c.priority is Priority.URGENT for c in pending)
+
     def say(self, cue: Cue, t_s: float) -> None:
         """Hand the cue to the speaker; returns at once."""
-        # Stop and pain cues must not wait behind a queued introduction.
-        self._speaker.say(cue.text, urgent=cue.priority is Priority.URGENT)
+        # Stop and pain cues cut off what is being said and drop what is queued.
+        urgent = cue.priority is Priority.URGENT
+        self._speaker.say(cue.text, urgent=urgent)
+        self._saying_urgent = urgent
         self._until = t_s + self._speech_s(cue.text)
+
+    def silence(self, t_s: float) -> None:
+        """Cut off what is being said, now."""
+        self._speaker.silence()
+        self._saying_urgent = False
+        self._until = t_s
 
 
 # ------------------------------------------------------------------------- keys
@@ -401,7 +414,8 @@ class SessionLoop:
 
     def speak(self, t_s: float, *, wait: bool = True) -> None:
         """Hand the next cue to the speaker when it is free (or at once); never blocks."""
-        cue = self.policy.next(t_s, wait and self.gate.busy(t_s))
+        busy = wait and self.gate.busy(t_s) and not self.gate.cuts_in(self.policy.pending)
+        cue = self.policy.next(t_s, busy)
         if cue is None:
             return
         offered_at, was_busy = self._offered_at.pop(id(cue), (self.clock(), True))
@@ -414,8 +428,10 @@ class SessionLoop:
             self._offered_at.clear()
 
     def command(self, name: str, t_s: float) -> None:
-        """Run a person's command: pause (toggles), skip or stop."""
+        """Run a person's command: pause (toggles), skip or stop; pause and stop hush the voice."""
         ctrl = self.controller
+        if name in ("pause", "stop"):
+            self.gate.silence(t_s)
         if name == "pause":
             self.handle(ctrl.toggle_pause(t_s), t_s)
         elif name == "skip":
@@ -650,7 +666,7 @@ def _run_exercises(
 ) -> RunResult:
     from coach.adapters.overlay import OverlayWindow, display_available
     from coach.adapters.pose_model import MediaPipePoseEstimator
-    from coach.adapters.speech import Pyttsx3Speaker, open_speaker
+    from coach.adapters.speech import PlayingSpeaker, Pyttsx3Speaker, open_speaker
     from coach.adapters.storage import SessionRecorder, default_recordings_dir
     from coach.app.prompts import ask_pain
 
@@ -701,7 +717,7 @@ def _run_exercises(
             live=source.live,
             # Only a voice heard aloud paces the cues by its own time; WAV files
             # and silence are paced by the estimate, as a listener would hear them.
-            use_speaker=isinstance(speaker, Pyttsx3Speaker),
+            use_speaker=isinstance(speaker, PlayingSpeaker | Pyttsx3Speaker),
             keys=keys,
         )
         loop.handle(controller.start(0.0), 0.0)
