@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from rich.console import Console
-from session_helpers import Scripts, routine, spec, timeline
+from loop_helpers import quiet_loop
 
 from coach.adapters.frames import Frame
 from coach.adapters.speech import RecordingSpeaker
 from coach.app.session_loop import SessionLoop
-from coach.core.session import SessionController
-from coach.core.states import ExerciseKind, PoseState
 
 IMAGE = np.zeros((48, 64, 3), np.uint8)
 
@@ -40,32 +37,8 @@ class LongSpeaker(RecordingSpeaker):
         self.speaking = False
 
 
-class NoPose:
-    def estimate(self, image: np.ndarray, t_s: float) -> object:
-        from coach.core.pose import Pose
-
-        return Pose.empty(t_s, (64, 48))
-
-    def close(self) -> None:
-        pass
-
-
 def make_loop(speaker: LongSpeaker) -> SessionLoop:
-    the_routine = routine(spec(ExerciseKind.CHILDS_POSE, hold_s=2.0))
-    scripts = Scripts({ExerciseKind.CHILDS_POSE: timeline((0.0, PoseState.CHILDS_POSE))})
-    loop = SessionLoop(
-        routine=the_routine,
-        controller=SessionController(the_routine, engine_factory=scripts),
-        estimator=NoPose(),
-        speaker=speaker,
-        recorder=None,
-        window=None,
-        video_writer=None,
-        console=Console(quiet=True),
-        live=True,
-        use_speaker=True,
-    )
-    loop.handle(loop.controller.start(0.0), 0.0)
+    loop = quiet_loop(speaker, live=True)
     loop.step(Frame(IMAGE, 0.1))
     return loop
 
