@@ -153,3 +153,19 @@ def test_a_long_first_utterance_is_written_whole(tmp_path: Path) -> None:
     with wave.open(str(wav), "rb") as audio:
         seconds = audio.getnframes() / audio.getframerate()
     assert seconds > 8.0, seconds  # about 14 s; an empty file is 0 s
+
+
+def test_the_player_is_checked_before_the_session(sink: PacedSink) -> None:
+    good = open_playing_speaker(sink)
+    try:
+        assert good.check_player() is None
+    finally:
+        good.close()
+    command = player_command("no-such-device")
+    assert command is not None
+    bad = PlayingSpeaker(command)
+    try:
+        problem = bad.check_player()
+    finally:
+        bad.close()
+    assert problem is not None and "audio open error" in problem

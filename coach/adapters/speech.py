@@ -40,6 +40,7 @@ _CLOSE_TIMEOUT_S = 10.0
 # Audio the player hands to the sound card ahead of time; what is left of it
 # still sounds after the player is ended, so it bounds the delay of a cut.
 PLAYER_BUFFER_S = 0.1
+_PLAYER_CHECK_TIMEOUT_S = 5.0
 
 # Held by the one engine worker alive in the process (see the module notes).
 _ENGINE_IN_USE = threading.Lock()
@@ -145,7 +146,7 @@ class _Player:
     """
 
     def __init__(self, command: Sequence[str]) -> None:
-        self._command = list(command)
+        self.command = tuple(command)
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._epoch = 0
@@ -163,7 +164,7 @@ class _Player:
                 return
             try:
                 proc = subprocess.Popen(
-                    [*self._command, str(path)],
+                    [*self.command, str(path)],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
@@ -408,6 +409,33 @@ class PlayingSpeaker(_WorkerSpeaker):
         """The player's last complaint (no sound device, say), if any."""
         return self._player.error
 
+    def check_player(self) -> str | None:
+        """Play a moment of silence; what the player said when it could not, else None."""
+        probe = self._dir / "check.wav"
+        with wave.open(str(probe), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(22050)
+            wav.writeframes(bytes(2 * 22050 // 20))  # 50 ms
+        try:
+            done = subprocess.run(
+                [*self._player.command, str(probe)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=_PLAYER_CHECK_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return f"no answer within {_PLAYER_CHECK_TIMEOUT_S:.0f} s"
+        except OSError as exc:
+            return str(exc)
+        finally:
+            probe.unlink(missing_ok=True)
+        if done.returncode == 0:
+            return None
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit code {done.returncode}"
+
     def say(self, text: str, *, urgent: bool = False) -> None:
         """Queue ``text``; an urgent text cuts off what is being said and drops the queue."""
         clean = _speakable(text)
@@ -478,7 +506,15 @@ def open_speaker(*, mute: bool, voice_to: Path | None) -> tuple[Speaker, str | N
         if voice_to is not None:
             return WavSpeaker(voice_to), None
         if sys.platform.startswith("linux") or player_command() is not None:
-            return PlayingSpeaker(), None
+            speaker = PlayingSpeaker()
+            problem = speaker.check_player()
+            if problem is not None:
+                speaker.close()
+                raise SpeechError(
+                    f"the audio player cannot play ({problem}); check the sound output, "
+                    "or run with --mute"
+                )
+            return speaker, None
         # Elsewhere without a player the engine speaks itself, and cannot be cut off.
         return Pyttsx3Speaker(), None
     except SpeechError as exc:
