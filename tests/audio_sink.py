@@ -110,8 +110,15 @@ def player_processes() -> list[int]:
     """Audio players (aplay, afplay) running as children of this process."""
     pids = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        for pid in (task / "children").read_text().split():
-            comm = Path(f"/proc/{pid}/comm")
-            if comm.exists() and comm.read_text().strip() in ("aplay", "afplay"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        for pid in children:
+            try:
+                name = Path(f"/proc/{pid}/comm").read_text().strip()
+            except OSError:  # the process ended meanwhile
+                continue
+            if name in ("aplay", "afplay"):
                 pids.append(int(pid))
     return pids
