@@ -116,6 +116,7 @@ def test_an_unattended_session_opens_no_network_connection(
         os.umask(old_umask)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert list(voice.glob("*.wav")), "the session spoke nothing"
+    assert "pose model loaded, voice to files" in " ".join(result.stdout.split())
     assert network_calls(log) == []
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
     assert folder.stat().st_mode & 0o077 == 0, oct(folder.stat().st_mode)

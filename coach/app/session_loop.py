@@ -655,7 +655,7 @@ def _open_parts(
             stack.callback(window.close)
         else:
             console.print("[yellow]No display found: running without the window.[/]")
-    voice = "off" if options.mute else ("to files" if options.voice_to else "on")
+    voice = "off" if options.mute or warning else ("to files" if options.voice_to else "on")
     console.print(
         f"Ready: {shown(source.description, 1000)}, pose model loaded, voice {voice}"
         + (", window open." if window is not None else ".")
