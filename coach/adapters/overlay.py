@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -94,6 +95,39 @@ HELP_TEXT = 0.5
 HELP_LINE = 0.7
 BANNER_TEXT = 2.0
 
+
+@dataclass(frozen=True, kw_only=True)
+class OverlayStyle:
+    """How the overlay looks: colours, the panels behind text and the size of the type."""
+
+    text: tuple[int, int, int] = TEXT_COLOR
+    muted: tuple[int, int, int] = MUTED_COLOR
+    cue: tuple[int, int, int] = CUE_COLOR
+    panel_level: int = PANEL_LEVEL
+    panel_alpha: float = PANEL_ALPHA
+    text_scale: float = 1.0  # times the standard size
+    weight: int = 0  # extra stroke width
+
+
+STANDARD = OverlayStyle()
+# Pure white and yellow on solid black panels, in type half as large again and
+# bolder: readable from a mat two metres away, in a bright room, with poor eyesight.
+HIGH_CONTRAST = OverlayStyle(
+    text=(255, 255, 255),
+    muted=(255, 255, 255),
+    cue=(0, 255, 255),
+    panel_level=0,
+    panel_alpha=1.0,
+    text_scale=1.5,
+    weight=1,
+)
+
+
+def overlay_style(*, high_contrast: bool) -> OverlayStyle:
+    """The high-contrast style, or the standard one."""
+    return HIGH_CONTRAST if high_contrast else STANDARD
+
+
 # Hershey fonts draw ASCII only: common typography is mapped, the rest dropped.
 _ASCII = str.maketrans(
     {
@@ -114,7 +148,9 @@ def _ascii(text: str) -> str:
     return text.translate(_ASCII).encode("ascii", "ignore").decode("ascii")
 
 
-def _panel(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> None:
+def _panel(
+    image: np.ndarray, x0: int, y0: int, x1: int, y1: int, style: OverlayStyle = STANDARD
+) -> None:
     """Darken a rectangle in place so text on it reads on any background."""
     import cv2
 
@@ -125,7 +161,8 @@ def _panel(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> None:
         return
     roi = image[y0:y1, x0:x1]
     # One vectorised pass: roi * (1 - alpha) + grey level * alpha.
-    cv2.addWeighted(roi, 1.0 - PANEL_ALPHA, roi, 0.0, PANEL_ALPHA * PANEL_LEVEL, dst=roi)
+    alpha = style.panel_alpha
+    cv2.addWeighted(roi, 1.0 - alpha, roi, 0.0, alpha * style.panel_level, dst=roi)
 
 
 @functools.lru_cache(maxsize=256)
@@ -183,7 +220,12 @@ def _gauge_text(gauge: Gauge) -> str:
 
 
 def _draw_gauge(
-    image: np.ndarray, gauge: Gauge, box: tuple[int, int, int, int], scale: float, thickness: int
+    image: np.ndarray,
+    gauge: Gauge,
+    box: tuple[int, int, int, int],
+    scale: float,
+    thickness: int,
+    color: tuple[int, int, int] = TEXT_COLOR,
 ) -> None:
     """The measure as a marker on a bar, with its target band shaded."""
     import cv2
@@ -220,12 +262,14 @@ def _draw_gauge(
         _fit(_ascii(label), x1 - x0, label_scale, label_thick),
         (x0, bar_top - thickness * 3),
         label_scale,
-        TEXT_COLOR,
+        color,
         label_thick,
     )
 
 
-def render(image: np.ndarray, pose: Pose | None, view: OverlayView) -> np.ndarray:
+def render(
+    image: np.ndarray, pose: Pose | None, view: OverlayView, style: OverlayStyle = STANDARD
+) -> np.ndarray:
     """Draw the session on a copy of ``image``: skeleton, gauge, timer or count, cue, progress.
 
     The input image is not changed.
@@ -235,16 +279,16 @@ def render(image: np.ndarray, pose: Pose | None, view: OverlayView) -> np.ndarra
     out = draw_skeleton(image, pose, side=view.side) if pose is not None else image.copy()
     height, width = out.shape[:2]
     # Portrait frames are narrow: size text by the width a 4:3 frame would have.
-    unit = min(height, width * 0.75) * FONT_SCALE_PER_PX
+    unit = min(height, width * 0.75) * FONT_SCALE_PER_PX * style.text_scale
     scale = max(MIN_TEXT_SCALE, TEXT_SCALE * unit)
-    thick = max(1, round(TEXT_THICKNESS * unit))
+    thick = max(1, round(TEXT_THICKNESS * unit)) + style.weight
     small_scale, small_thick = scale * SMALL_TEXT, max(1, thick - 1)
     pad = max(4, round(height * PAD_FRACTION))
     line_h = round(LINE_HEIGHT * unit)
 
     # Top: timer or count large on the right, title and progress in the room left.
     top_h = pad * 2 + line_h * 2
-    _panel(out, 0, 0, width, top_h)
+    _panel(out, 0, 0, width, top_h, style)
     big = view.timer_text or view.count_text
     big_w = 0
     if big:
@@ -255,7 +299,7 @@ def render(image: np.ndarray, pose: Pose | None, view: OverlayView) -> np.ndarra
             big,
             (width - big_w - pad, pad + big_h + pad // 2),
             big_scale,
-            TEXT_COLOR,
+            style.text,
             thick + 1,
         )
         if view.timer_text and view.count_text:
@@ -267,14 +311,14 @@ def render(image: np.ndarray, pose: Pose | None, view: OverlayView) -> np.ndarra
                 view.count_text,
                 (width - sw - pad, top_h - pad),
                 small_scale,
-                MUTED_COLOR,
+                style.muted,
                 small_thick,
             )
     room = max(0, width - big_w - 3 * pad)
     title = _fit(_ascii(view.title or ""), room, scale, thick)
-    _text(out, title, (pad, pad + line_h - pad // 2), scale, TEXT_COLOR, thick)
+    _text(out, title, (pad, pad + line_h - pad // 2), scale, style.text, thick)
     progress = _fit(_ascii(view.progress), room, small_scale, small_thick)
-    _text(out, progress, (pad, top_h - pad), small_scale, MUTED_COLOR, small_thick)
+    _text(out, progress, (pad, top_h - pad), small_scale, style.muted, small_thick)
 
     # Bottom: the gauge, the current cue in large text, the keys.
     cue_scale = scale
@@ -293,17 +337,22 @@ def render(image: np.ndarray, pose: Pose | None, view: OverlayView) -> np.ndarra
     help_h = round(line_h * HELP_LINE)
     gauge_h = line_h * 2 if view.gauge is not None else 0
     y = height - (pad * 2 + len(cue_lines) * cue_line_h + gauge_h + help_h)
-    _panel(out, 0, y, width, height)
+    _panel(out, 0, y, width, height, style)
     y += pad
     if view.gauge is not None:
         _draw_gauge(
-            out, view.gauge, (pad, y + line_h // 2, width - pad, y + gauge_h - pad), scale, thick
+            out,
+            view.gauge,
+            (pad, y + line_h // 2, width - pad, y + gauge_h - pad),
+            scale,
+            thick,
+            style.text,
         )
         y += gauge_h
     for line in cue_lines:
         y += cue_line_h
-        _text(out, line, (pad, y - pad // 2), cue_scale, CUE_COLOR, thick)
-    _text(out, KEY_HELP, (pad, height - pad), scale * HELP_TEXT, MUTED_COLOR, 1)
+        _text(out, line, (pad, y - pad // 2), cue_scale, style.cue, thick)
+    _text(out, KEY_HELP, (pad, height - pad), scale * HELP_TEXT, style.muted, 1)
 
     # Centre: why nothing is counted right now.
     banner = "PAUSED" if view.paused else ("CAN'T SEE YOU" if view.lost else None)
@@ -311,9 +360,67 @@ def render(image: np.ndarray, pose: Pose | None, view: OverlayView) -> np.ndarra
         b_scale = scale * BANNER_TEXT
         (bw, bh), _ = cv2.getTextSize(banner, cv2.FONT_HERSHEY_SIMPLEX, b_scale, thick + 2)
         bx, by = (width - bw) // 2, (height + bh) // 2
-        _panel(out, bx - pad, by - bh - pad, bx + bw + pad, by + pad)
+        _panel(out, bx - pad, by - bh - pad, bx + bw + pad, by + pad, style)
         colour = PAUSED_COLOR if view.paused else LOST_COLOR
         _text(out, banner, (bx, by), b_scale, colour, thick + 2)
+    return out
+
+
+# ------------------------------------------------------------------ questions
+PROMPT_TEXT = 1.3  # the question, times the cue size
+PROMPT_ENTRY = 2.5  # what has been typed
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromptView:
+    """A question asked in the window, and what has been answered so far."""
+
+    heading: str  # for example "Safety question 2 of 7"
+    question: str
+    keys: str  # the keys that answer it
+    entry: str = ""  # what has been typed
+    note: str = ""  # why the last key was not taken
+
+
+def render_prompt(
+    size: tuple[int, int], prompt: PromptView, style: OverlayStyle = STANDARD
+) -> np.ndarray:
+    """A dark card of ``size`` (width, height) with the question in large type."""
+    import cv2
+
+    width, height = size
+    out = np.full((height, width, 3), style.panel_level, np.uint8)
+    unit = min(height, width * 0.75) * FONT_SCALE_PER_PX * style.text_scale
+    scale = max(MIN_TEXT_SCALE, TEXT_SCALE * unit)
+    thick = max(1, round(TEXT_THICKNESS * unit)) + style.weight
+    pad = max(8, round(height * PAD_FRACTION * 2))
+    line_h = round(LINE_HEIGHT * unit)
+    _text(out, _ascii(prompt.heading), (pad, pad + line_h), scale * SMALL_TEXT, style.muted, thick)
+
+    q_scale = scale * PROMPT_TEXT
+    lines = _wrap(_ascii(prompt.question), width - 2 * pad, q_scale, thick)
+    if len(lines) > 5:  # a long question is drawn smaller rather than cut
+        q_scale = scale
+        lines = _wrap(_ascii(prompt.question), width - 2 * pad, q_scale, thick)
+    q_line_h = round(line_h * q_scale / scale)
+    y = pad * 2 + line_h * 3  # room for the typed entry, top right
+    for line in lines:
+        y += q_line_h
+        _text(out, line, (pad, y), q_scale, style.text, thick)
+
+    if prompt.entry:
+        e_scale = scale * PROMPT_ENTRY
+        (ew, eh), _ = cv2.getTextSize(prompt.entry, cv2.FONT_HERSHEY_SIMPLEX, e_scale, thick + 2)
+        # Top right, like the timer in a session: clear of a question of any length.
+        _text(out, prompt.entry, (width - ew - pad, pad + eh), e_scale, style.cue, thick + 2)
+    # Bottom up: the keys that answer (wrapped, never cut), then why a key was not taken.
+    y = height - pad
+    for line in reversed(_wrap(_ascii(prompt.keys), width - 2 * pad, scale, thick)):
+        _text(out, line, (pad, y), scale, style.cue, thick)
+        y -= line_h
+    if prompt.note:
+        note = _fit(_ascii(prompt.note), width - 2 * pad, scale, thick)
+        _text(out, note, (pad, y - line_h), scale, PAUSED_COLOR, thick)
     return out
 
 

@@ -113,6 +113,26 @@ def _check_task_bundle(model: Path) -> None:
         raise ModelError(f"Pose model at {model} holds no TFLite model. {advice}")
 
 
+# The MediaPipe Tasks library attaches a usage logger to every task it creates:
+# it posts statistics to play.googleapis.com through its built-in libcurl when
+# the task closes and every 60 s while it runs, with no option to turn it off.
+# libcurl takes its proxy from the environment at each request, so pointing the
+# HTTPS proxy at a scheme it does not know makes every upload fail inside
+# libcurl, before a name is looked up or a socket is opened. The coach itself
+# uses no network, so this costs nothing else.
+_NO_UPLOAD_PROXY = "unsupported-no-network://"
+_NO_UPLOAD_ENV = {"https_proxy": _NO_UPLOAD_PROXY, "HTTPS_PROXY": _NO_UPLOAD_PROXY}
+_PROXY_BYPASS_ENV = ("no_proxy", "NO_PROXY")  # a host listed there would go direct
+
+
+def block_usage_upload() -> None:
+    """Keep MediaPipe's usage statistics on this computer (see the notes above)."""
+    for name, value in _NO_UPLOAD_ENV.items():
+        os.environ[name] = value
+    for name in _PROXY_BYPASS_ENV:
+        os.environ.pop(name, None)
+
+
 # MediaPipe's native code writes start-up and shut-down chatter (LiteRT INFO
 # lines, "Sparsity tensors" warnings) straight to the stderr file descriptor;
 # no environment variable turns it off, so the descriptor is pointed elsewhere
@@ -179,6 +199,7 @@ class MediaPipePoseEstimator:
         min_tracking_confidence: float = 0.5,
     ) -> None:
         model = verify_model(model_path)
+        block_usage_upload()
         try:
             from mediapipe.tasks.python import BaseOptions, vision
         except ImportError as exc:  # pragma: no cover - depends on the install

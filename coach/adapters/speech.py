@@ -1,4 +1,9 @@
-"""Speech through pyttsx3, without ever making the caller wait.
+"""Speech through pyttsx3, without ever making the caller wait, and cut off at once.
+
+Aloud, each utterance is first written to a WAV file by the engine and then
+played by a separate player process (``aplay`` on Linux, ``afplay`` on macOS),
+which ``silence()`` ends at once: the person's "stop" or "pause", or a cue
+about pain, does not wait for the end of a long introduction.
 
 pyttsx3 2.99 has three habits that shape this module:
   - ``runAndWait()`` speaks only the last ``say()`` queued before it, so each
@@ -18,9 +23,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 import threading
+import wave
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +37,10 @@ from coach.errors import SpeechError
 
 _START_TIMEOUT_S = 10.0
 _CLOSE_TIMEOUT_S = 10.0
+# Audio the player hands to the sound card ahead of time; what is left of it
+# still sounds after the player is ended, so it bounds the delay of a cut.
+PLAYER_BUFFER_S = 0.1
+_PLAYER_CHECK_TIMEOUT_S = 5.0
 
 # Held by the one engine worker alive in the process (see the module notes).
 _ENGINE_IN_USE = threading.Lock()
@@ -43,6 +56,10 @@ class Speaker(Protocol):
     @property
     def busy(self) -> bool:
         """True while speaking or while something is queued."""
+        ...
+
+    def silence(self) -> None:
+        """Drop what is queued and cut off what is being said, at once."""
         ...
 
     def close(self) -> None:
@@ -61,15 +78,19 @@ class NullSpeaker:
         """Never busy."""
         return False
 
+    def silence(self) -> None:
+        """Nothing to cut off."""
+
     def close(self) -> None:
         """Nothing to release."""
 
 
 class RecordingSpeaker:
-    """A double that keeps what it would have said, in ``spoken``."""
+    """A double that keeps what it would have said, in ``spoken``, and counts ``silenced``."""
 
     def __init__(self) -> None:
         self.spoken: list[str] = []
+        self.silenced = 0
 
     def say(self, text: str, *, urgent: bool = False) -> None:
         """Keep ``text``."""
@@ -79,6 +100,10 @@ class RecordingSpeaker:
     def busy(self) -> bool:
         """Never busy."""
         return False
+
+    def silence(self) -> None:
+        """Count the request."""
+        self.silenced += 1
 
     def close(self) -> None:
         """Nothing to release."""
@@ -94,12 +119,108 @@ def _quiet_espeak() -> None:
     espeak.print = lambda *args, **kwargs: None
 
 
+def player_command(device: str | None = None) -> list[str] | None:
+    """The command that plays a WAV file given after it, or None when there is none.
+
+    ``device`` names the ALSA device on Linux (``aplay -L`` lists them).
+    """
+    if sys.platform.startswith("linux"):
+        aplay = shutil.which("aplay")
+        if aplay is None:
+            return None
+        buffer_us = str(round(PLAYER_BUFFER_S * 1_000_000))
+        command = [aplay, "-q", f"--buffer-time={buffer_us}"]
+        return [*command, "-D", device] if device else command
+    if sys.platform == "darwin":
+        afplay = shutil.which("afplay")
+        return [afplay] if afplay else None
+    return None
+
+
+class _Player:
+    """Plays one WAV file at a time in a child process that ``cut`` ends at once.
+
+    Every ``cut`` starts a new epoch; a file queued in an older epoch is not
+    played, so an utterance still being written when the person said stop
+    never starts.
+    """
+
+    def __init__(self, command: Sequence[str]) -> None:
+        self.command = tuple(command)
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._epoch = 0
+        self.error: str | None = None
+
+    @property
+    def epoch(self) -> int:
+        with self._lock:
+            return self._epoch
+
+    def play(self, path: Path, epoch: int) -> None:
+        """Play ``path`` to its end or until cut; nothing when a cut came after ``epoch``."""
+        with self._lock:
+            if epoch != self._epoch:
+                return
+            try:
+                proc = subprocess.Popen(
+                    [*self.command, str(path)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+            except OSError as exc:
+                self.error = str(exc)
+                return
+            self._proc = proc
+        _, err = proc.communicate()
+        with self._lock:
+            self._proc = None
+            if proc.returncode not in (0, -9) and err:  # -9: cut off on purpose
+                self.error = err.decode("utf-8", "replace").strip().splitlines()[-1]
+
+    def cut(self) -> None:
+        """End what is playing now, and skip what was queued before this call."""
+        with self._lock:
+            self._epoch += 1
+            if self._proc is not None and self._proc.poll() is None:
+                self._proc.kill()
+
+
+_WRITE_ATTEMPTS = 3
+
+
+def _wav_frames(path: Path) -> int:
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes()
+    except (OSError, EOFError, wave.Error):
+        return 0
+
+
+def _write_wav(engine: Any, text: str, target: Path) -> None:
+    """Write ``text`` to ``target``, trying again when the engine left no audio.
+
+    The espeak driver's loop now and then returns before a long utterance is
+    done (about one in ten); the file is then missing or empty, and the same
+    text written again comes out whole.
+    """
+    for _ in range(_WRITE_ATTEMPTS):
+        engine.save_to_file(text, str(target))
+        engine.runAndWait()
+        if _wav_frames(target) > 0:
+            return
+    raise SpeechError(f"the speech engine wrote no audio for {text[:40]!r}")
+
+
 class _EngineWorker:
     """A thread that owns one pyttsx3 engine and works through a queue of jobs."""
 
-    def __init__(self, rate: int | None, name: str) -> None:
+    def __init__(self, rate: int | None, name: str, player: _Player | None = None) -> None:
         self._rate = rate
-        self._jobs: deque[tuple[str, Path | None]] = deque()
+        self._player = player
+        # text, the WAV file to write (None: the engine plays it), the player's epoch
+        self._jobs: deque[tuple[str, Path | None, int]] = deque()
         self._cond = threading.Condition()
         self._working = False
         self._closed = False
@@ -137,8 +258,17 @@ class _EngineWorker:
                 return
             if urgent:
                 self._jobs.clear()
-            self._jobs.append((text, target))
+                if self._player is not None:
+                    self._player.cut()
+            epoch = self._player.epoch if self._player is not None else 0
+            self._jobs.append((text, target, epoch))
             self._cond.notify()
+
+    def silence(self) -> None:
+        with self._cond:
+            self._jobs.clear()
+            if self._player is not None:
+                self._player.cut()
 
     def _close_now(self) -> None:
         with self._cond:
@@ -179,14 +309,17 @@ class _EngineWorker:
                     self._cond.wait()
                 if not self._jobs:
                     break
-                text, target = self._jobs.popleft()
+                text, target, epoch = self._jobs.popleft()
                 self._working = True
             try:
                 if target is None:
                     engine.say(text)
+                    engine.runAndWait()
                 else:
-                    engine.save_to_file(text, str(target))
-                engine.runAndWait()
+                    _write_wav(engine, text, target)
+                if self._player is not None and target is not None:
+                    self._player.play(target, epoch)
+                    target.unlink(missing_ok=True)
             except Exception as exc:  # a failed utterance must not end the session
                 self._error = exc
             finally:
@@ -217,6 +350,10 @@ class _WorkerSpeaker:
         """The last error the engine raised, if any."""
         return self._worker.error
 
+    def silence(self) -> None:
+        """Drop what is queued; what is being said ends at once when the speaker can cut it."""
+        self._worker.silence()
+
     def close(self) -> None:
         """Finish what is still queued (the last cue of a session), then stop the worker."""
         self._worker.close(drain=True)
@@ -237,6 +374,80 @@ class Pyttsx3Speaker(_WorkerSpeaker):
         clean = _speakable(text)
         if clean is not None:
             self._worker.put(clean, None, urgent=urgent)
+
+
+class PlayingSpeaker(_WorkerSpeaker):
+    """Speaks aloud and can be cut off: the engine writes each utterance, a player plays it.
+
+    Args:
+        command: The player and its options; the WAV file's path is added last.
+            By default ``player_command()``.
+        rate: Words per minute, or the engine's default.
+
+    Raises:
+        SpeechError: No player, or the engine cannot start.
+    """
+
+    def __init__(self, command: Sequence[str] | None = None, rate: int | None = None) -> None:
+        command = list(command) if command is not None else player_command()
+        if not command:
+            raise SpeechError(
+                "no audio player found (aplay); install alsa-utils "
+                "(Debian/Ubuntu: sudo apt install alsa-utils espeak-ng) or run with --mute"
+            )
+        self._dir = Path(tempfile.mkdtemp(prefix="coach-voice-"))  # owner-only
+        self._count = 0
+        self._player = _Player(command)
+        try:
+            self._worker = _EngineWorker(rate, "coach-speech", self._player)
+        except SpeechError:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
+
+    @property
+    def player_error(self) -> str | None:
+        """The player's last complaint (no sound device, say), if any."""
+        return self._player.error
+
+    def check_player(self) -> str | None:
+        """Play a moment of silence; what the player said when it could not, else None."""
+        probe = self._dir / "check.wav"
+        with wave.open(str(probe), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(22050)
+            wav.writeframes(bytes(2 * 22050 // 20))  # 50 ms
+        try:
+            done = subprocess.run(
+                [*self._player.command, str(probe)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=_PLAYER_CHECK_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return f"no answer within {_PLAYER_CHECK_TIMEOUT_S:.0f} s"
+        except OSError as exc:
+            return str(exc)
+        finally:
+            probe.unlink(missing_ok=True)
+        if done.returncode == 0:
+            return None
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit code {done.returncode}"
+
+    def say(self, text: str, *, urgent: bool = False) -> None:
+        """Queue ``text``; an urgent text cuts off what is being said and drops the queue."""
+        clean = _speakable(text)
+        if clean is None:
+            return
+        self._count += 1
+        self._worker.put(clean, self._dir / f"{self._count:05d}.wav", urgent=urgent)
+
+    def close(self) -> None:
+        """Say what is still queued (the last cue of a session), then release the engine."""
+        super().close()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def _slug(text: str, length: int = 40) -> str:
@@ -294,12 +505,17 @@ def open_speaker(*, mute: bool, voice_to: Path | None) -> tuple[Speaker, str | N
     try:
         if voice_to is not None:
             return WavSpeaker(voice_to), None
-        if sys.platform.startswith("linux") and shutil.which("aplay") is None:
-            # pyttsx3's espeak driver plays each utterance with aplay.
-            raise SpeechError(
-                "no audio player found (aplay); install alsa-utils "
-                "(Debian/Ubuntu: sudo apt install alsa-utils espeak-ng) or run with --mute"
-            )
+        if sys.platform.startswith("linux") or player_command() is not None:
+            speaker = PlayingSpeaker()
+            problem = speaker.check_player()
+            if problem is not None:
+                speaker.close()
+                raise SpeechError(
+                    f"the audio player cannot play ({problem}); check the sound output, "
+                    "or run with --mute"
+                )
+            return speaker, None
+        # Elsewhere without a player the engine speaks itself, and cannot be cut off.
         return Pyttsx3Speaker(), None
     except SpeechError as exc:
         return NullSpeaker(), f"No voice: {exc}. Cues are shown on screen only."

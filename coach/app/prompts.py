@@ -29,6 +29,13 @@ ANSWERS_HELP = (
 )
 
 InputFn = Callable[[str], str]
+SAFETY_INTRO = "Before we start, a few safety questions."
+
+
+def pain_question(when: str) -> str:
+    """The pain question, before or after the exercises."""
+    moment = "now, before we start" if when == "before" else "now, after the exercises"
+    return f"How strong is your back pain {moment}? {PAIN_MIN} (none) to {PAIN_MAX} (worst)"
 
 
 class AnswersError(CoachError):
@@ -150,7 +157,7 @@ def ask_safety(
                 f"terminal. {ANSWERS_HELP}"
             )
         input_fn = _console_input(console)
-    console.print("[bold]Before we start, a few safety questions.[/] Answer y (yes) or n (no).")
+    console.print(f"[bold]{SAFETY_INTRO}[/] Answer y (yes) or n (no).")
     for flag in missing:
         while True:
             reply = input_fn(f"{flag.question} [y/n] ").strip().lower()
@@ -182,11 +189,7 @@ def ask_pain(
         if not interactive():
             return None
         input_fn = _console_input(console)
-    moment = "now, before we start" if when == "before" else "now, after the exercises"
-    question = (
-        f"How strong is your back pain {moment}? {PAIN_MIN} (none) to {PAIN_MAX} (worst), "
-        "Enter to skip: "
-    )
+    question = f"{pain_question(when)}, Enter to skip: "
     while True:
         reply = input_fn(question).strip()
         if not reply:

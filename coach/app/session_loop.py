@@ -59,6 +59,7 @@ class RunOptions:
     save_video: bool = False
     model: Path | None = None
     realtime: bool = True
+    high_contrast: bool | None = None  # None: as the routine says
 
 
 @dataclass
@@ -148,6 +149,13 @@ class OpenedSource:
     # What was wrong with a recorded source (cut off, odd frame rate, unreadable
     # images); filled in while it is read.
     notes: list[str] = field(default_factory=list)
+    replay: bool = False  # a recording played as if live, from ``start()`` on
+
+    def start(self) -> FrameSource:
+        """The frames for the loop; a recording played as live starts its clock now."""
+        if self.replay and not isinstance(self.frames, LivePlayback):
+            self.frames = LivePlayback(self.frames)
+        return self.frames
 
 
 SOURCE_KINDS = {
@@ -160,8 +168,9 @@ SOURCE_KINDS = {
 def open_source(source: str | None, camera: int, *, realtime: bool) -> OpenedSource:
     """The camera (by default or by index), a video file, an image or a folder of images.
 
-    A recorded source is played as if live when ``realtime`` is set, else
-    every frame is read as fast as the loop takes them.
+    A recorded source is played as if live when ``realtime`` is set (from
+    ``OpenedSource.start()`` on), else every frame is read as fast as the loop
+    takes them.
 
     Raises:
         SourceError: The source cannot be opened, with what to do.
@@ -176,9 +185,8 @@ def open_source(source: str | None, camera: int, *, realtime: bool) -> OpenedSou
     kind = SOURCE_KINDS.get(type(opened).__name__, "file")
     description = f"{kind}:{Path(str(spec)).expanduser()}"
     notes: list[str] = getattr(opened, "notes", [])
-    if realtime:
-        return OpenedSource(LivePlayback(opened), description, fps, live=True, notes=notes)
-    return OpenedSource(opened, description, fps, live=False, notes=notes)
+    # Played as live only from start(): questions asked before then cost no frames.
+    return OpenedSource(opened, description, fps, live=realtime, notes=notes, replay=realtime)
 
 
 # ------------------------------------------------------------------------ speech
@@ -198,6 +206,7 @@ class SpeechGate:
         self._use_speaker = use_speaker
         self._speech_s = speech_s
         self._until = -1.0
+        self._saying_urgent = False
 
     @property
     def live(self) -> bool:
@@ -210,11 +219,23 @@ class SpeechGate:
             return bool(self._speaker.busy)
         return t_s < self._until
 
+    def cuts_in(self, pending: tuple[Cue, ...]) -> bool:
+        """An urgent cue waits (stop, pain) and what is being said is not urgent itself."""
+        return not self._saying_urgent and any(c.priority is Priority.URGENT for c in pending)
+
     def say(self, cue: Cue, t_s: float) -> None:
         """Hand the cue to the speaker; returns at once."""
-        # Stop and pain cues must not wait behind a queued introduction.
-        self._speaker.say(cue.text, urgent=cue.priority is Priority.URGENT)
+        # Stop and pain cues cut off what is being said and drop what is queued.
+        urgent = cue.priority is Priority.URGENT
+        self._speaker.say(cue.text, urgent=urgent)
+        self._saying_urgent = urgent
         self._until = t_s + self._speech_s(cue.text)
+
+    def silence(self, t_s: float) -> None:
+        """Cut off what is being said, now."""
+        self._speaker.silence()
+        self._saying_urgent = False
+        self._until = t_s
 
 
 # ------------------------------------------------------------------------- keys
@@ -343,6 +364,7 @@ class SessionLoop:
             the estimate of speaking time on the frame clock.
         keys: Keys pressed in the terminal (``pressed()``), or None.
         clock: The wall clock, for the loop's timing figures.
+        style: How the overlay looks (``OverlayStyle``); None for the standard look.
     """
 
     def __init__(
@@ -360,6 +382,7 @@ class SessionLoop:
         use_speaker: bool,
         keys: Any | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        style: Any = None,
     ) -> None:
         self.routine = routine
         self.controller = controller
@@ -372,6 +395,7 @@ class SessionLoop:
         self.live = live
         self.keys = keys
         self.clock = clock
+        self.style = style
         self.policy = CuePolicy(routine.cues)
         self.gate = SpeechGate(
             speaker, use_speaker=use_speaker and live, speech_s=controller.speech_s
@@ -401,7 +425,8 @@ class SessionLoop:
 
     def speak(self, t_s: float, *, wait: bool = True) -> None:
         """Hand the next cue to the speaker when it is free (or at once); never blocks."""
-        cue = self.policy.next(t_s, wait and self.gate.busy(t_s))
+        busy = wait and self.gate.busy(t_s) and not self.gate.cuts_in(self.policy.pending)
+        cue = self.policy.next(t_s, busy)
         if cue is None:
             return
         offered_at, was_busy = self._offered_at.pop(id(cue), (self.clock(), True))
@@ -414,8 +439,10 @@ class SessionLoop:
             self._offered_at.clear()
 
     def command(self, name: str, t_s: float) -> None:
-        """Run a person's command: pause (toggles), skip or stop."""
+        """Run a person's command: pause (toggles), skip or stop; pause and stop hush the voice."""
         ctrl = self.controller
+        if name in ("pause", "stop"):
+            self.gate.silence(t_s)
         if name == "pause":
             self.handle(ctrl.toggle_pause(t_s), t_s)
         elif name == "skip":
@@ -456,9 +483,9 @@ class SessionLoop:
                 t_s, exercise, state.value if state is not None else None, features.values
             )
         if self.window is not None or self.video_writer is not None:
-            from coach.adapters.overlay import render
+            from coach.adapters.overlay import STANDARD, render
 
-            drawn = render(image, pose, ctrl.view)
+            drawn = render(image, pose, ctrl.view, self.style or STANDARD)
             if self.video_writer is not None:
                 self.video_writer.write(drawn)
             if self.window is not None:
@@ -572,15 +599,80 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+@dataclass
+class _Parts:
+    """What a session needs, opened and checked before the first question."""
+
+    source: OpenedSource
+    estimator: Any
+    speaker: Any
+    window: Any | None
+    style: Any
+
+    def ask(self) -> Any | None:
+        """Asks in the window when there is one (a ``WindowPrompter``), else None."""
+        if self.window is None:
+            return None
+        from coach.app.window_prompts import WindowPrompter
+
+        return WindowPrompter(self.window, self.speaker, self.style)
+
+
+def _open_parts(
+    routine: Routine, options: RunOptions, console: Console, stack: contextlib.ExitStack
+) -> _Parts:
+    """The voice, the camera (or video), the pose model and the window, in that order.
+
+    The voice comes first so that a missing camera is said aloud as well as
+    shown; all of it comes before the safety questions, so nobody answers
+    them only to hear that the session cannot start.
+    """
+    from coach.adapters.overlay import OverlayWindow, display_available, overlay_style
+    from coach.adapters.pose_model import MediaPipePoseEstimator
+    from coach.adapters.speech import open_speaker
+    from coach.errors import SourceError
+
+    speaker, warning = open_speaker(mute=options.mute, voice_to=options.voice_to)
+    stack.callback(speaker.close)
+    if warning:
+        console.print(f"[yellow]{shown(warning, 1000)}[/]")
+    try:
+        source = open_source(options.source, options.camera, realtime=options.realtime)
+    except SourceError:
+        what = "the camera" if options.source is None else "the video"
+        speaker.say(f"I cannot open {what}. The details are on the screen.", urgent=True)
+        raise
+    stack.callback(lambda: source.frames.close())
+    estimator = MediaPipePoseEstimator(options.model, mode="video", segmentation=True)
+    stack.callback(estimator.close)
+    high_contrast = (
+        routine.session.high_contrast if options.high_contrast is None else options.high_contrast
+    )
+    window = None
+    if not options.headless:
+        if display_available():
+            window = OverlayWindow(WINDOW_TITLE)
+            stack.callback(window.close)
+        else:
+            console.print("[yellow]No display found: running without the window.[/]")
+    voice = "off" if options.mute or warning else ("to files" if options.voice_to else "on")
+    console.print(
+        f"Ready: {shown(source.description, 1000)}, pose model loaded, voice {voice}"
+        + (", window open." if window is not None else ".")
+    )
+    style = overlay_style(high_contrast=high_contrast)
+    return _Parts(source, estimator, speaker, window, style)
+
+
 def _safety_only(
     routine: Routine,
     result: SafetyResult,
     answers: dict[str, bool],
     options: RunOptions,
     console: Console,
+    speaker: Any,
 ) -> RunResult:
-    """A red flag: no camera, no exercises; say why, and keep the record."""
-    from coach.adapters.speech import open_speaker
+    """A red flag: no exercises; say why, and keep the record."""
     from coach.adapters.storage import SessionRecorder, default_recordings_dir
 
     controller = SessionController(routine, safety=result)
@@ -592,17 +684,12 @@ def _safety_only(
         for event in events:
             recorder.event(event)
         console.print(f"[bold red]{shown(result.message, 1000)}[/]")
-        speaker, warning = open_speaker(mute=options.mute, voice_to=options.voice_to)
         spoken = []
-        try:
-            for event in events:
-                if event.kind is EventKind.CUE:
-                    speaker.say(str(event["text"]))
-                    spoken.append({"t_s": 0.0, "key": event["key"], "text": event["text"]})
-        finally:
-            speaker.close()
-        if warning:
-            console.print(f"[yellow]{shown(warning, 1000)}[/]")
+        speaker.silence()
+        for event in events:
+            if event.kind is EventKind.CUE:
+                speaker.say(str(event["text"]))
+                spoken.append({"t_s": 0.0, "key": event["key"], "text": event["text"]})
         summary = summarize(routine, events, complete=False)
         summary["spoken"] = spoken
         recorder.finish(summary)
@@ -612,32 +699,47 @@ def _safety_only(
 
 
 def run_session(options: RunOptions, console: Console | None = None) -> RunResult:
-    """The whole guided session: questions, camera set-up, exercises, summary.
+    """The whole guided session: checks, questions, camera set-up, exercises, summary.
+
+    The voice, the camera, the pose model and the window are opened and
+    checked first; then the safety questions and the pain before are asked,
+    in the window when there is one (and read aloud), else in the terminal.
 
     Raises:
         CoachError: Something needed cannot be opened (routine, model, camera,
             video), with what to do; the record of a started session is kept.
     """
     from coach.adapters.routine_store import open_routine
-    from coach.app.prompts import ask_pain, ask_safety, parse_answers
+    from coach.app.prompts import ask_pain, ask_safety, interactive, parse_answers
     from coach.app.run_checks import check_run_options
 
     console = console or Console()
     check_run_options(options)
     routine = open_routine(options.routine or DEFAULT_ROUTINE)
     given = parse_answers(options.answers) if options.answers is not None else None
+    if options.headless and not interactive():
+        # Nobody can answer what was not given: refuse before opening anything.
+        given = ask_safety(console, given)
     console.print(f"[bold]{shown(routine.title)}[/]  ({len(routine.exercises)} exercises)")
-    answers = ask_safety(console, given)
-    try:
-        result = assess(answers)
-    except ValueError as exc:
-        raise CoachError(f"Safety answers: {exc}.") from exc
-    if not result.proceed:
-        return _safety_only(routine, result, answers, options, console)
-    if result.advisories:
-        console.print(f"[yellow]{shown(result.message, 1000)}[/]")
-    pain_before = ask_pain(console, "before", options.pain_before)
-    return _run_exercises(routine, result, answers, pain_before, options, console)
+    with contextlib.ExitStack() as stack:
+        parts = _open_parts(routine, options, console, stack)
+        prompter = parts.ask()
+        answers = prompter.ask_safety(given) if prompter else ask_safety(console, given)
+        try:
+            result = assess(answers)
+        except ValueError as exc:
+            raise CoachError(f"Safety answers: {exc}.") from exc
+        if not result.proceed:
+            run = _safety_only(routine, result, answers, options, console, parts.speaker)
+        else:
+            if result.advisories:
+                console.print(f"[yellow]{shown(result.message, 1000)}[/]")
+            if prompter:
+                pain_before = prompter.ask_pain("before", options.pain_before)
+            else:
+                pain_before = ask_pain(console, "before", options.pain_before)
+            run = _run_exercises(routine, result, answers, pain_before, options, console, parts)
+    return run
 
 
 def _run_exercises(
@@ -647,26 +749,15 @@ def _run_exercises(
     pain_before: int | None,
     options: RunOptions,
     console: Console,
+    parts: _Parts,
 ) -> RunResult:
-    from coach.adapters.overlay import OverlayWindow, display_available
-    from coach.adapters.pose_model import MediaPipePoseEstimator
-    from coach.adapters.speech import Pyttsx3Speaker, open_speaker
+    from coach.adapters.speech import PlayingSpeaker, Pyttsx3Speaker
     from coach.adapters.storage import SessionRecorder, default_recordings_dir
     from coach.app.prompts import ask_pain
 
     controller = SessionController(routine, safety=safety)
+    source, window, speaker = parts.source, parts.window, parts.speaker
     with contextlib.ExitStack() as stack:
-        source = open_source(options.source, options.camera, realtime=options.realtime)
-        stack.callback(source.frames.close)
-        estimator = MediaPipePoseEstimator(options.model, mode="video", segmentation=True)
-        stack.callback(estimator.close)
-        window = None
-        if not options.headless:
-            if display_available():
-                window = OverlayWindow(WINDOW_TITLE)
-                stack.callback(window.close)
-            else:
-                console.print("[yellow]No display found: running without the window.[/]")
         keys = TerminalKeys.open() if window is None else None
         if keys is not None:
             stack.callback(keys.close)
@@ -675,10 +766,6 @@ def _run_exercises(
             console.print(
                 f"Keys {where}: space pause/resume · s skip · q stop (Ctrl-C also stops)."
             )
-        speaker, warning = open_speaker(mute=options.mute, voice_to=options.voice_to)
-        stack.callback(speaker.close)
-        if warning:
-            console.print(f"[yellow]{shown(warning, 1000)}[/]")
         recorder = stack.enter_context(
             SessionRecorder(options.out or default_recordings_dir(), name=routine.name)
         )
@@ -692,7 +779,7 @@ def _run_exercises(
         loop = SessionLoop(
             routine=routine,
             controller=controller,
-            estimator=estimator,
+            estimator=parts.estimator,
             speaker=speaker,
             recorder=recorder,
             window=window,
@@ -701,28 +788,33 @@ def _run_exercises(
             live=source.live,
             # Only a voice heard aloud paces the cues by its own time; WAV files
             # and silence are paced by the estimate, as a listener would hear them.
-            use_speaker=isinstance(speaker, Pyttsx3Speaker),
+            use_speaker=isinstance(speaker, PlayingSpeaker | Pyttsx3Speaker),
             keys=keys,
+            style=parts.style,
         )
         loop.handle(controller.start(0.0), 0.0)
         if pain_before is not None:
             loop.handle(controller.rate_pain("before", pain_before, 0.0), 0.0)
         with _terminate_as_interrupt():
-            early = loop.run(source.frames)
+            early = loop.run(source.start())
         loop.drain()
-        if window is not None:
-            window.close()
         if keys is not None:
             keys.close()  # the terminal answers the last question in its usual mode
         interrupted = early == "interrupted"
+        prompter = parts.ask()
         pain_after: int | None = None
         if not interrupted:
             try:
-                pain_after = ask_pain(console, "after", options.pain_after)
+                if prompter is not None:
+                    pain_after = prompter.ask_pain("after", options.pain_after)
+                else:
+                    pain_after = ask_pain(console, "after", options.pain_after)
             except KeyboardInterrupt:
                 interrupted = True
         elif options.pain_after is not None:
             pain_after = ask_pain(console, "after", options.pain_after)
+        if window is not None:
+            window.close()
         if pain_after is not None:
             loop.handle(controller.rate_pain("after", pain_after, loop.last_t), loop.last_t)
             loop.drain()

@@ -122,6 +122,8 @@ class SessionConfig:
         stall_move_on_s: Nothing counted this long and the coach ends the
             exercise and moves on by itself; more than ``stall_hint_s``, so a
             hint always comes first.
+        high_contrast: The window in white and yellow on solid black, in large
+            type, for a person who sees it from the mat or sees poorly.
     """
 
     setup_stable_s: float = knob(1.0, 0.0, 30.0, "s", "view right this long before starting")
@@ -139,6 +141,7 @@ class SessionConfig:
     pain_worse_points: int = knob(2, 1, 10, "count", "pain this much higher is sharply worse")
     stall_hint_s: float = knob(20.0, 5.0, 120.0, "s", "nothing counted this long: a hint")
     stall_move_on_s: float = knob(60.0, 15.0, 600.0, "s", "nothing counted this long: move on")
+    high_contrast: bool = False
 
     def __post_init__(self) -> None:
         for name in (

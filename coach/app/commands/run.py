@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 
 RUN_HELP = (
-    "Start the guided session: safety questions, pain before, camera set-up, the routine's "
-    "exercises with voice and on-screen cues, pain after, and a summary. Keys in the window: "
-    "space pause/resume, s skip, q stop; Ctrl-C also stops and keeps the record."
+    "Start the guided session. The coach first checks its voice, the camera and the pose "
+    "model, then asks the safety questions and your pain (in the window, read aloud: y/n "
+    "and number keys; in the terminal without a window), helps you set up the camera, "
+    "guides the routine's exercises with voice and on-screen cues, asks your pain after and "
+    "shows a summary. Keys in the window: space pause/resume (and hush the voice), s skip, "
+    "q or Esc stop; Ctrl-C also stops and keeps the record."
 )
 
 
@@ -75,6 +78,15 @@ def run(
     model: Annotated[
         Path | None, typer.Option("--model", help="Pose model file instead of the bundled one.")
     ] = None,
+    high_contrast: Annotated[
+        bool | None,
+        typer.Option(
+            "--high-contrast/--standard-contrast",
+            help="Window in white and yellow on black, in large type (default: as the "
+            "routine's [session] high_contrast says, else standard).",
+            show_default=False,
+        ),
+    ] = None,
     realtime: Annotated[
         bool,
         typer.Option(
@@ -101,6 +113,7 @@ def run(
         save_video=save_video,
         model=model,
         realtime=realtime,
+        high_contrast=high_contrast,
     )
     raise typer.Exit(run_session(options).exit_code)
 

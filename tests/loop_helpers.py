@@ -1,0 +1,47 @@
+"""A session loop over one child's pose where nobody is seen, for tests of what it says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from session_helpers import Scripts, routine, spec, timeline
+
+from coach.app.session_loop import SessionLoop
+from coach.core.pose import Pose
+from coach.core.session import SessionController
+from coach.core.states import ExerciseKind, PoseState
+
+
+class NoPose:
+    """Finds nobody in any frame."""
+
+    def estimate(self, image: np.ndarray, t_s: float) -> Pose:
+        return Pose.empty(t_s, (image.shape[1], image.shape[0]))
+
+    def close(self) -> None:
+        pass
+
+
+def quiet_loop(
+    speaker: Any, *, window: Any = None, live: bool = False, style: Any = None
+) -> SessionLoop:
+    """A started loop over one child's pose; the estimator finds nobody."""
+    the_routine = routine(spec(ExerciseKind.CHILDS_POSE, hold_s=2.0))
+    scripts = Scripts({ExerciseKind.CHILDS_POSE: timeline((0.0, PoseState.CHILDS_POSE))})
+    loop = SessionLoop(
+        routine=the_routine,
+        controller=SessionController(the_routine, engine_factory=scripts),
+        estimator=NoPose(),
+        speaker=speaker,
+        recorder=None,
+        window=window,
+        video_writer=None,
+        console=Console(quiet=True),
+        live=live,
+        use_speaker=live,
+        style=style,
+    )
+    loop.handle(loop.controller.start(0.0), 0.0)
+    return loop
