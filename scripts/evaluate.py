@@ -257,16 +257,14 @@ def run_clips(
     each clip is loaded once, judged under every routine, and let go.
     """
     from coach.app.analyze import analyze_poses
-    from coach.core.states import ExerciseKind
+    from coach.core.exercises import kinds
 
     out = {}
     for clip in clips:
         seq = load(clip)
         frame_s = seq[1].t_s - seq[0].t_s if len(seq) > 1 else 1.0 / float(clip["fps"])
         out[clip["file"]] = [
-            analyze_poses(
-                seq, list(ExerciseKind), routine=routine, video=clip["file"], frame_s=frame_s
-            )
+            analyze_poses(seq, kinds(), routine=routine, video=clip["file"], frame_s=frame_s)
             for routine in routines
         ]
         del seq

@@ -12,8 +12,8 @@ import pytest
 from records_helpers import all_events, bundled_routine, routine_variant
 
 from coach.core.events import Event, EventKind
+from coach.core.exercises import KEY_SIGNALS, kinds
 from coach.core.record import (
-    KEY_SIGNALS,
     FrameTable,
     HistoryRow,
     summarize,
@@ -272,7 +272,7 @@ def test_the_assigned_routine_sets_the_prescription() -> None:
     assert entry["achieved"]["dose_met"] is True
 
 
-@pytest.mark.parametrize("kind", list(ExerciseKind))
+@pytest.mark.parametrize("kind", list(kinds()))
 def test_the_band_fields_exist_in_the_engine_configs(routine: Routine, kind: ExerciseKind) -> None:
     from coach.core.exercises import CONFIG_TYPES
 

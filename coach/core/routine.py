@@ -33,6 +33,7 @@ from coach.files import read_input_text
 
 if TYPE_CHECKING:
     from coach.core.classify import ClassifierConfig
+    from coach.core.exercises.base import ExerciseInfo
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,7 +185,7 @@ class ExerciseSpec:
         title: Name shown and printed, e.g. "Child's pose".
         intro: Spoken introduction: how to get into position and what to do.
         dose: How much.
-        thresholds: The engine's config dataclass (``CONFIG_TYPES[kind]``).
+        thresholds: The engine's config dataclass (the exercise's ``config_type``).
         cues: Cue key to text: every fault key of the engine and the event cues.
     """
 
@@ -243,8 +244,6 @@ STALL_CUE_KEYS: tuple[str, ...] = (
 # routines written before them (and the copies kept with old session records) still load.
 OPTIONAL_CUE_KEYS: tuple[str, ...] = ("intro_done", "set_done", "last_rep", *STALL_CUE_KEYS)
 
-HOLD_KINDS: frozenset[ExerciseKind] = frozenset({ExerciseKind.CHILDS_POSE, ExerciseKind.HIP_LIFT})
-
 SESSION_CUE_KEYS: tuple[str, ...] = (
     "welcome",
     "safety_stop",
@@ -300,15 +299,28 @@ def is_routine_name(name: str) -> bool:
     return bool(_NAME_RE.fullmatch(name))
 
 
-def required_cue_keys(kind: ExerciseKind, fault_keys: tuple[str, ...]) -> tuple[str, ...]:
+def required_cue_keys(kind: ExerciseKind) -> tuple[str, ...]:
     """Cue keys an exercise of ``kind`` must have a text for."""
+    info = _exercise_info(kind)
     keys = list(COMMON_CUE_KEYS)
-    if kind in HOLD_KINDS:
+    if info.counting.held:
         keys += HOLD_CUE_KEYS
-    if kind is ExerciseKind.CAT_COW:
+    if info.breath:
         keys += BREATH_CUE_KEYS
-    keys += [k for k in fault_keys if k not in keys]
+    keys += [k for k in (*info.cue_keys, *info.fault_keys) if k not in keys]
     return tuple(keys)
+
+
+def _exercise_info(kind: str) -> ExerciseInfo:
+    from coach.core.exercises import exercise
+
+    return exercise(kind)
+
+
+def _registry() -> Mapping[ExerciseKind, ExerciseInfo]:
+    from coach.core.exercises import EXERCISES
+
+    return EXERCISES
 
 
 class _Problems:
@@ -597,12 +609,6 @@ def _cue_texts(
     return types.MappingProxyType(texts)
 
 
-def _engine_tables() -> tuple[Mapping[ExerciseKind, type], Mapping[ExerciseKind, tuple[str, ...]]]:
-    from coach.core.exercises import ALL_FAULT_KEYS, CONFIG_TYPES
-
-    return CONFIG_TYPES, ALL_FAULT_KEYS
-
-
 def _classifier_type() -> type:
     from coach.core.classify import ClassifierConfig
 
@@ -619,14 +625,16 @@ def _dose(kind: ExerciseKind, table: object, path: str, problems: _Problems) -> 
     table = dict(table)
     if "reps" in table and "reps_max" not in table:
         table["reps_max"] = table["reps"]
-    if kind in HOLD_KINDS and "hold_s" not in table:
+    held = _exercise_info(kind).counting.held
+    if held and "hold_s" not in table:
         problems.add(
             _join(path, "hold_s"), "is missing; this exercise is held, give seconds per hold"
         )
-    if kind not in HOLD_KINDS and "hold_s" in table:
+    if not held and "hold_s" in table:
         problems.add(
             _join(path, "hold_s"),
-            f"{_show(table['hold_s'])} is not allowed: {kind.value} is counted in cycles, "
+            f"{_show(table['hold_s'])} is not allowed: {kind.value} is counted in "
+            f"{_exercise_info(kind).unit}, "
             "not held; remove hold_s",
         )
         return None
@@ -637,8 +645,6 @@ def _dose(kind: ExerciseKind, table: object, path: str, problems: _Problems) -> 
 def _exercise(
     table: object,
     path: str,
-    config_types: Mapping[ExerciseKind, type],
-    fault_keys: Mapping[ExerciseKind, tuple[str, ...]],
     problems: _Problems,
 ) -> ExerciseSpec | None:
     if not isinstance(table, dict):
@@ -648,7 +654,7 @@ def _exercise(
         if key not in _EXERCISE_KEYS:
             _unknown_key(problems, path, key, _EXERCISE_KEYS)
     raw_kind = table.get("kind")
-    kinds = [k.value for k in ExerciseKind]
+    kinds = [k.value for k in _registry()]
     if raw_kind is None:
         problems.add(_join(path, "kind"), f"is missing; use one of {', '.join(kinds)}")
         return None
@@ -665,9 +671,12 @@ def _exercise(
     intro = _text(table, "intro", path, problems, required=True)
     dose = _dose(kind, table.get("dose", {}), _join(path, "dose"), problems)
     thresholds = _build_config(
-        config_types[kind], table.get("thresholds", {}), _join(path, "thresholds"), problems
+        _exercise_info(kind).config_type,
+        table.get("thresholds", {}),
+        _join(path, "thresholds"),
+        problems,
     )
-    required = required_cue_keys(kind, tuple(fault_keys.get(kind, ())))
+    required = required_cue_keys(kind)
     cues = _cue_texts(
         table.get("cues", {}), _join(path, "cues"), required, OPTIONAL_CUE_KEYS, problems
     )
@@ -737,7 +746,6 @@ def _depth(value: object) -> int:
 
 def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
     problems = _Problems(source)
-    config_types, fault_keys = _engine_tables()
     classifier_type = _classifier_type()
 
     for key in data:
@@ -769,7 +777,7 @@ def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
         problems.add("exercises", "is missing; add at least one [[exercises]] table")
     else:
         for i, table in enumerate(raw_exercises):
-            spec = _exercise(table, f"exercises[{i}]", config_types, fault_keys, problems)
+            spec = _exercise(table, f"exercises[{i}]", problems)
             if spec is not None:
                 exercises.append(spec)
     problems.raise_if_any()
@@ -813,7 +821,7 @@ def describe_dose(spec: ExerciseSpec) -> str:
     dose = spec.dose
     count = str(dose.reps) if dose.reps == dose.reps_max else f"{dose.reps} to {dose.reps_max}"
     if dose.hold_s is None:
-        unit = "slow cycle" if spec.kind is ExerciseKind.CAT_COW else "repetition"
+        unit = _exercise_info(spec.kind).dose_word
         plural = "" if dose.reps_max == 1 else "s"
         parts = [f"{count} {unit}{plural}"]
     else:

@@ -53,12 +53,13 @@ from typing import Any
 
 from coach.core.cues import Priority
 from coach.core.events import Event, EventKind, SkipReason
-from coach.core.exercises.base import ExerciseEngine, Gauge
+from coach.core.exercises import exercise
+from coach.core.exercises.base import Counting, ExerciseEngine, Gauge
 from coach.core.features import Features
 from coach.core.landmarks import Side
 from coach.core.routine import STALL_CUE_KEYS, ExerciseSpec, Routine, SessionConfig
 from coach.core.safety import SafetyResult, validate_pain
-from coach.core.states import ExerciseKind, PoseState
+from coach.core.states import PoseState
 
 
 class Phase(StrEnum):
@@ -549,7 +550,7 @@ class SessionController:
             events += self._exercise_cue("in_position", t_s)
             self._enter(Phase.ACTIVE)
             self._restart_stall()
-            if spec.kind is ExerciseKind.CAT_COW:
+            if exercise(spec.kind).breath:
                 events += self._breath_cue(PoseState.COW, t_s)
             # The frame that reached the position may also have started a hold.
             return events + self._translate(raw, t_s, speak_progress=True)
@@ -578,7 +579,7 @@ class SessionController:
         stalled = self._watch_progress(raw, features, t_s, dt)
         if stalled:
             return events + stalled
-        if spec.kind is ExerciseKind.CAT_COW and not self._lost:
+        if exercise(spec.kind).breath and not self._lost:
             events += self._pace_breath(engine.state, t_s, dt)
         return events
 
@@ -754,12 +755,12 @@ class SessionController:
                 events += self._countdown(event, t_s)
             elif kind is EventKind.HOLD_COMPLETED:
                 self._set_holds += 1
-                if spec.kind is ExerciseKind.CHILDS_POSE:
+                if exercise(spec.kind).counting is Counting.HOLDS:
                     self._done_count += 1
                 events += self._exercise_cue(
                     "hold_done", t_s, count=self._done_count, target=target
                 )
-                if spec.kind is ExerciseKind.CHILDS_POSE and self._done_count >= target:
+                if exercise(spec.kind).counting is Counting.HOLDS and self._done_count >= target:
                     events += self._finish_set(t_s)
             elif kind is EventKind.REP_COUNTED:
                 if not bool(event.data.get("met_hold", True)):

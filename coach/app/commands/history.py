@@ -127,11 +127,11 @@ def csv_cell(value: object) -> object:
 
 def _write_csv(path: Path, rows: list[HistoryRow], *, inputs: list[Path]) -> None:
     from coach.adapters.storage import RECORD_FILES
-    from coach.core.states import ExerciseKind
+    from coach.core.exercises import kinds as exercise_kinds
     from coach.errors import SessionDataError
     from coach.files import write_output
 
-    kinds = [k.value for k in ExerciseKind]
+    kinds = [k.value for k in exercise_kinds()]
     header = ["date", "folder", "routine", "status", "completed", "pain_before", "pain_after"]
     for kind in kinds:
         header += [f"{kind}_achieved", f"{kind}_prescribed"]

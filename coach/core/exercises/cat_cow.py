@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass
 
 from coach.core.events import Event, EventKind
-from coach.core.exercises.base import Gauge, Hold
+from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, Hold, KeySignal
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
@@ -385,3 +385,29 @@ class CatCowEngine(EngineBase):
 
 def _rounded(value: float) -> float | None:
     return round(value, 3) if math.isfinite(value) else None
+
+
+def _build(config: CatCowConfig, hold_s: float | None, tracker: StateTracker) -> CatCowEngine:
+    return CatCowEngine(config, classifier=tracker)
+
+
+EXERCISE = ExerciseInfo(
+    kind=ExerciseKind.CAT_COW,
+    title="Cat-cow",
+    config_type=CatCowConfig,
+    build=_build,
+    states=(PoseState.TABLETOP, PoseState.CAT, PoseState.COW),
+    fault_keys=FAULT_KEYS,
+    counting=Counting.REPS,
+    unit="cycles",
+    dose_word="slow cycle",
+    breath=True,
+    key_signal=KeySignal(
+        "back_bend",
+        "back bend",
+        "torso",
+        "gauge_cow_torso",
+        "gauge_cat_torso",
+        beyond=("cow (back arched)", "cat (back rounded)"),
+    ),
+)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.core.events import Event
-from coach.core.exercises.base import Gauge, Hold
+from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, Hold, KeySignal
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
@@ -216,3 +216,22 @@ class ChildsPoseEngine(EngineBase):
         elif features.present:
             events += self._faults.clear_all(t_s, (HIPS_FAR_FROM_HEELS, ARMS_NOT_FORWARD))
         return events
+
+
+def _build(
+    config: ChildsPoseConfig, hold_s: float | None, tracker: StateTracker
+) -> ChildsPoseEngine:
+    return ChildsPoseEngine(config, hold_s=hold_s, classifier=tracker)
+
+
+EXERCISE = ExerciseInfo(
+    kind=ExerciseKind.CHILDS_POSE,
+    title="Child's pose",
+    config_type=ChildsPoseConfig,
+    build=_build,
+    states=(PoseState.CHILDS_POSE, PoseState.TABLETOP),
+    fault_keys=FAULT_KEYS,
+    counting=Counting.HOLDS,
+    unit="holds",
+    key_signal=KeySignal("hip", "hip angle", "deg", None, "gauge_hip_max_deg", fallback="knee"),
+)

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from coach.core.events import Event, EventKind
-from coach.core.exercises.base import Gauge, Hold
+from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, Hold, KeySignal
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
@@ -345,3 +345,29 @@ class HipLiftEngine(EngineBase):
         )
         events += f.update(KNEES_STRAIGHTENING, straight, t_s)
         return events
+
+
+def _build(config: HipLiftConfig, hold_s: float | None, tracker: StateTracker) -> HipLiftEngine:
+    return HipLiftEngine(config, hold_s=hold_s, classifier=tracker)
+
+
+EXERCISE = ExerciseInfo(
+    kind=ExerciseKind.HIP_LIFT,
+    title="Hip lifts",
+    config_type=HipLiftConfig,
+    build=_build,
+    states=(PoseState.BRIDGE_DOWN, PoseState.BRIDGE_UP),
+    fault_keys=FAULT_KEYS,
+    counting=Counting.HELD_REPS,
+    unit="lifts",
+    key_signal=KeySignal(
+        "hip_lift",
+        "hip lift above rest",
+        "torso",
+        "lift_up_torso",
+        "gauge_high_torso",
+        fallback="hip_lift",
+        above_rest=("hip_lift", "hip_lift_knee"),
+        rest_state="bridge_down",
+    ),
+)
