@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.adapters.routine_store import bundled_dir
+from coach.adapters.routine_store import open_routine
 from coach.core.routine import parse_routine
 from coach.core.safety import RED_FLAG_KEYS
 
@@ -31,24 +30,19 @@ REQUIRED_FILES = ("session.json", "routine.toml", "safety.json", "events.jsonl",
 
 
 def make_routine(folder: Path) -> Path:
-    """The bundled routine with the doses above, written to ``folder``."""
-    text = (bundled_dir() / "back-spasm-relief.toml").read_text(encoding="utf-8")
-    text = text.replace('name = "back-spasm-relief"', 'name = "back-spasm-relief-test"', 1)
-    # A short welcome leaves more of the clip for the exercise (the intros stay as bundled).
-    text, n = re.subn(r"^welcome = [^\n]*$", 'welcome = "Hello."', text, flags=re.M)
-    assert n == 1
-    head, *blocks = text.split("[[exercises]]")
-    out = [head]
-    for block in blocks:
-        kind = re.search(r'^kind = "(\w+)"', block, re.MULTILINE)
-        assert kind is not None
-        for key, value in TEST_DOSES[kind.group(1)].items():
-            block, n = re.subn(rf"^{key} = [^\n]*$", f"{key} = {value}", block, flags=re.M)
-            assert n == 1, (kind.group(1), key)
-        out.append(block)
+    """A therapist's short routine: the bundled one with the doses above and a short welcome."""
+    lines = [
+        'extends = "back-spasm-relief"',
+        'name = "back-spasm-relief-test"',
+        # A short welcome leaves more of the clip for the exercise (the intros stay as bundled).
+        'session_cues = { welcome = "Hello." }',
+    ]
+    for kind, dose in TEST_DOSES.items():
+        inline = ", ".join(f"{key} = {value}" for key, value in dose.items())
+        lines += ["[[exercises]]", f'kind = "{kind}"', f"dose = {{ {inline} }}"]
     path = folder / "test-routine.toml"
-    path.write_text("[[exercises]]".join(out), encoding="utf-8")
-    parse_routine(path.read_text(encoding="utf-8"), str(path))  # valid, or fail here
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    open_routine(str(path))  # valid, or fail here
     return path
 
 
@@ -132,6 +126,14 @@ def test_a_session_on_a_real_childs_pose_video(real_videos: Path, tmp_path: Path
     for name in (*REQUIRED_FILES, "frames.csv"):
         assert (folder / name).is_file(), name
         assert (folder / name).stat().st_mode & 0o077 == 0, name  # the user's alone
+    # The record keeps the prescription resolved: it reads alone, with the doses as written.
+    kept = parse_routine((folder / "routine.toml").read_text(encoding="utf-8"), "kept")
+    assert kept.extends is None and kept.name == "back-spasm-relief-test"
+    for spec in kept.exercises:
+        for key, value in TEST_DOSES[spec.kind.value].items():
+            assert getattr(spec.dose, key) == value, (spec.kind, key)
+    assert kept.session_cues["welcome"] == "Hello."
+    assert kept.exercises[0].intro == open_routine("back-spasm-relief").exercises[0].intro
 
     events = read_events(folder)
     kinds = [str(e["kind"]) for e in events]

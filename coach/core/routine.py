@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coach.core import catalog
+from coach.core.catalog import DEFAULT_LANGUAGE
 from coach.core.features import FeatureConfig
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
@@ -213,6 +215,11 @@ class Routine:
         session: Pacing of set-up, introductions, breath cues and pain checks.
         source: The file the routine came from, or "<bundled>/name".
         text: The original TOML text.
+        extends: The routine this one builds on, or None.
+        own: Where this routine's own file sets a value, as ``section.key``
+            or ``<kind>.dose.key`` / ``<kind>.thresholds.key`` / ``<kind>.cues.key``.
+        patient: Who the routine is for ("" when not named).
+        language: The language of the texts the patient sees and hears.
     """
 
     name: str
@@ -226,6 +233,10 @@ class Routine:
     session: SessionConfig = field(default_factory=SessionConfig)
     source: str
     text: str
+    extends: str | None = None
+    own: frozenset[str] = frozenset()
+    patient: str = ""
+    language: str = DEFAULT_LANGUAGE
 
 
 # Cue keys every exercise must give a text for, beside its engine's fault keys.
@@ -281,6 +292,9 @@ TEXT_MAX_CHARS = 2000
 NESTING_MAX = 16  # tables and lists inside each other; a routine needs 4
 _KEY_SHOWN_CHARS = 40
 _TOP_KEYS: tuple[str, ...] = (
+    "extends",
+    "patient",
+    "language",
     "name",
     "title",
     "notes",
@@ -583,12 +597,14 @@ def _cue_texts(
     required: tuple[str, ...],
     optional: tuple[str, ...],
     problems: _Problems,
+    defaults: Mapping[str, str],
 ) -> Mapping[str, str]:
+    """The catalogue's texts with the routine's own on top; every required key must end up set."""
     if not isinstance(table, dict):
         problems.add(path, f"{_show(table)} should be a table of cue texts")
         return types.MappingProxyType({})
     known = (*required, *optional)
-    texts: dict[str, str] = {}
+    texts: dict[str, str] = {k: v for k, v in defaults.items() if k in known}
     for key, value in table.items():
         key_path = _join(path, key)
         if key not in known:
@@ -601,7 +617,7 @@ def _cue_texts(
             continue
         _check_placeholders(value, key_path, problems)
         texts[key] = value.strip()
-    missing = [key for key in required if key not in table]
+    missing = [key for key in required if key not in texts]
     if len(missing) == 1:
         problems.add(_join(path, missing[0]), "is missing; every cue needs a text")
     elif missing:
@@ -616,21 +632,28 @@ def _classifier_type() -> type:
     return config_type
 
 
+def _fixed_reps(table: Mapping[str, object]) -> dict[str, object]:
+    """A dose table where ``reps`` alone means a fixed count (``reps_max`` the same)."""
+    table = dict(table)
+    if "reps" in table and "reps_max" not in table:
+        table["reps_max"] = table["reps"]
+    return table
+
+
 def _dose(kind: ExerciseKind, table: object, path: str, problems: _Problems) -> Dose | None:
     if not isinstance(table, dict):
         problems.add(
             path, f"{_show(table)} should be a table (hold_s, reps, reps_max, sets, rest_s)"
         )
         return None
-    table = dict(table)
-    if "reps" in table and "reps_max" not in table:
-        table["reps_max"] = table["reps"]
-    held = _exercise_info(kind).counting.held
-    if held and "hold_s" not in table:
+    info = _exercise_info(kind)
+    given = _fixed_reps(table)
+    held = info.counting.held
+    if held and "hold_s" not in given and "hold_s" not in info.dose:
         problems.add(
             _join(path, "hold_s"), "is missing; this exercise is held, give seconds per hold"
         )
-    if not held and "hold_s" in table:
+    if not held and "hold_s" in given:
         problems.add(
             _join(path, "hold_s"),
             f"{_show(table['hold_s'])} is not allowed: {kind.value} is counted in "
@@ -638,7 +661,7 @@ def _dose(kind: ExerciseKind, table: object, path: str, problems: _Problems) -> 
             "not held; remove hold_s",
         )
         return None
-    dose = _build_config(Dose, table, path, problems)
+    dose = _build_config(Dose, {**_fixed_reps(info.dose), **given}, path, problems)
     return None if dose is _MISSING else dose
 
 
@@ -646,6 +669,7 @@ def _exercise(
     table: object,
     path: str,
     problems: _Problems,
+    language: str,
 ) -> ExerciseSpec | None:
     if not isinstance(table, dict):
         problems.add(path, f"{_show(table)} should be a table ([[exercises]])")
@@ -667,8 +691,12 @@ def _exercise(
         )
         return None
     kind = ExerciseKind(raw_kind)
-    title = _text(table, "title", path, problems, required=True)
-    intro = _text(table, "intro", path, problems, required=True)
+    texts = catalog.exercise_texts(kind, language)
+    title = _text(table, "title", path, problems, required=False)
+    title = title or texts.title or _exercise_info(kind).title
+    intro = _text(table, "intro", path, problems, required=False) or texts.intro
+    if not intro:
+        problems.add(_join(path, "intro"), "is missing; add a text")
     dose = _dose(kind, table.get("dose", {}), _join(path, "dose"), problems)
     thresholds = _build_config(
         _exercise_info(kind).config_type,
@@ -678,7 +706,12 @@ def _exercise(
     )
     required = required_cue_keys(kind)
     cues = _cue_texts(
-        table.get("cues", {}), _join(path, "cues"), required, OPTIONAL_CUE_KEYS, problems
+        table.get("cues", {}),
+        _join(path, "cues"),
+        required,
+        OPTIONAL_CUE_KEYS,
+        problems,
+        texts.cues,
     )
     if dose is None or thresholds is _MISSING:
         return None
@@ -687,17 +720,15 @@ def _exercise(
     )
 
 
-def parse_routine(text: str, source: str) -> Routine:
-    """A validated routine from TOML text.
+Resolver = typing.Callable[[str], tuple[str, str]]
+"""Finds a routine by name for ``extends``: its TOML text and its source."""
 
-    Args:
-        text: The TOML text.
-        source: Where it came from (a path, or "<bundled>/name"), named in errors.
+_MAX_EXTENDS = 8
 
-    Raises:
-        RoutineError: Naming ``source``, each bad key's path, its value and the allowed range.
-    """
-    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
+
+def _toml(text: str, source: str) -> dict[str, Any]:
+    """The TOML data of a routine's text, refused when too long or nested too deep."""
+    text = text.removeprefix("\ufeff")
     if len(text) > ROUTINE_MAX_BYTES:
         raise RoutineError(
             f"{source}: {len(text)} characters is too long for a routine "
@@ -713,10 +744,7 @@ def parse_routine(text: str, source: str) -> Routine:
         raise _too_deep(source) from exc
     if _depth(data) > NESTING_MAX:
         raise _too_deep(source)
-    try:
-        return _routine_from(data, text, source)
-    except RecursionError as exc:  # a guard: the depth check above should prevent it
-        raise _too_deep(source) from exc
+    return data
 
 
 def _too_deep(source: str) -> RoutineError:
@@ -744,22 +772,154 @@ def _depth(value: object) -> int:
     return deepest
 
 
-def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
-    problems = _Problems(source)
-    classifier_type = _classifier_type()
+def _own_paths(data: Mapping[str, Any]) -> frozenset[str]:
+    """Where a routine file sets values itself (see ``Routine.own``)."""
+    paths: set[str] = set()
+    for key, value in data.items():
+        if key == "exercises" and isinstance(value, list):
+            for entry in value:
+                if not isinstance(entry, dict):
+                    continue
+                kind = str(entry.get("kind", "?"))
+                paths.add(kind)
+                for part in ("dose", "thresholds", "cues"):
+                    table = entry.get(part)
+                    if isinstance(table, dict):
+                        paths |= {f"{kind}.{part}.{k}" for k in table}
+                paths |= {f"{kind}.{k}" for k in ("title", "intro") if k in entry}
+        elif isinstance(value, dict):
+            paths |= {f"{key}.{k}" for k in value}
+        else:
+            paths.add(key)
+    return frozenset(paths)
 
-    for key in data:
+
+def _merge_tables(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        below = out.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            out[key] = _merge_tables(below, value)
+        else:
+            out[key] = value
+    return out
+
+
+def _merge_exercises(base: list[Any], top: list[Any]) -> list[Any]:
+    """The routine's exercises, each on top of the base routine's entry of the same kind."""
+    unused = [entry for entry in base if isinstance(entry, dict)]
+    merged: list[Any] = []
+    for entry in top:
+        if not isinstance(entry, dict):
+            merged.append(entry)
+            continue
+        match = next((b for b in unused if b.get("kind") == entry.get("kind")), None)
+        if match is None:
+            merged.append(entry)
+            continue
+        unused.remove(match)
+        entry = dict(entry)
+        if isinstance(entry.get("dose"), dict):
+            entry["dose"] = _fixed_reps(entry["dose"])
+        merged.append(_merge_tables(match, entry))
+    return merged
+
+
+def _extended(
+    data: dict[str, Any], source: str, resolve: Resolver | None, seen: tuple[str, ...]
+) -> dict[str, Any]:
+    """``data`` on top of the routine it extends (and that one on top of its own base)."""
+    base_name = data.get("extends")
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str) or not is_routine_name(base_name):
+        raise RoutineError(
+            f"{source}: extends: {_show(base_name)} is not a routine name; "
+            'give the name of a routine, e.g. extends = "back-spasm-relief"'
+        )
+    if base_name in seen or len(seen) >= _MAX_EXTENDS:
+        chain = " -> ".join((*seen, base_name))
+        raise RoutineError(f"{source}: extends: routines extend each other in a circle ({chain})")
+    if resolve is None:
+        raise RoutineError(
+            f"{source}: extends: {base_name!r} cannot be looked up here; "
+            "open the routine with coach routine show, or write it out in full"
+        )
+    try:
+        base_text, base_source = resolve(base_name)
+    except RoutineError as exc:
+        raise RoutineError(f"{source}: extends: {exc}") from exc
+    base = _extended(_toml(base_text, base_source), base_source, resolve, (*seen, base_name))
+    merged = _merge_tables({k: v for k, v in base.items() if k != "exercises"}, data)
+    if isinstance(data.get("exercises"), list) and isinstance(base.get("exercises"), list):
+        merged["exercises"] = _merge_exercises(base["exercises"], data["exercises"])
+    elif "exercises" not in data and "exercises" in base:
+        merged["exercises"] = base["exercises"]
+    merged.pop("extends", None)
+    return merged
+
+
+def _name(
+    table: Mapping[str, object], key: str, example: str, problems: _Problems, *, required: bool
+) -> str:
+    """A routine's or a patient's name: lower-case letters, digits, '-' and '_'."""
+    value = _text(table, key, "", problems, required=required)
+    if value and not is_routine_name(value):
+        problems.add(
+            key,
+            f"{_show(value)} is not allowed; use lower-case letters, digits and '-' "
+            f"(e.g. '{example}')",
+        )
+    return value
+
+
+def parse_routine(text: str, source: str, *, resolve: Resolver | None = None) -> Routine:
+    """A validated routine from TOML text.
+
+    Keys left out take the coach's defaults: texts from the catalogue of the
+    routine's language, doses and thresholds from the exercises. A routine
+    that ``extends`` another takes that one's values first.
+
+    Args:
+        text: The TOML text.
+        source: Where it came from (a path, or "<bundled>/name"), named in errors.
+        resolve: Finds the routine named by ``extends``.
+
+    Raises:
+        RoutineError: Naming ``source``, each bad key's path, its value and the allowed range.
+    """
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
+    own_data = _toml(text, source)
+    try:
+        return _routine_from(own_data, text, source, resolve)
+    except RecursionError as exc:  # a guard: the depth check should prevent it
+        raise _too_deep(source) from exc
+
+
+def _routine_from(
+    own_data: dict[str, Any], text: str, source: str, resolve: Resolver | None
+) -> Routine:
+    problems = _Problems(source)
+    for key in own_data:
         if key not in _TOP_KEYS:
             _unknown_key(problems, "", key, _TOP_KEYS)
-    name = _text(data, "name", "", problems, required=True)
-    if name and not is_routine_name(name):
-        problems.add(
-            "name",
-            f"{_show(name)} is not allowed; use lower-case letters, digits and '-' "
-            "(e.g. 'my-routine')",
-        )
+    if "extends" in own_data and "name" not in own_data:
+        problems.add("name", "is missing; a routine that extends another needs its own name")
+    extends = own_data.get("extends")
+    name_seen = (own_data["name"],) if isinstance(own_data.get("name"), str) else ()
+    data = _extended(own_data, source, resolve, name_seen)
+    classifier_type = _classifier_type()
+
+    name = _name(data, "name", "my-routine", problems, required=True)
     title = _text(data, "title", "", problems, required=True)
     notes = _text(data, "notes", "", problems, required=False)
+    patient = _name(data, "patient", "anna-k", problems, required=False)
+    language = _text(data, "language", "", problems, required=False) or DEFAULT_LANGUAGE
+    try:
+        catalog.check_language(language)
+    except RoutineError as exc:
+        problems.add("language", str(exc))
+        language = DEFAULT_LANGUAGE
     cue_settings = _build_config(CueSettings, data.get("cues", {}), "cues", problems)
     camera = _build_config(FeatureConfig, data.get("camera", {}), "camera", problems)
     session = _build_config(SessionConfig, data.get("session", {}), "session", problems)
@@ -770,6 +930,7 @@ def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
         SESSION_CUE_KEYS,
         OPTIONAL_SESSION_CUE_KEYS,
         problems,
+        catalog.session_texts(language),
     )
     raw_exercises = data.get("exercises")
     exercises: list[ExerciseSpec] = []
@@ -777,7 +938,7 @@ def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
         problems.add("exercises", "is missing; add at least one [[exercises]] table")
     else:
         for i, table in enumerate(raw_exercises):
-            spec = _exercise(table, f"exercises[{i}]", problems)
+            spec = _exercise(table, f"exercises[{i}]", problems, language)
             if spec is not None:
                 exercises.append(spec)
     problems.raise_if_any()
@@ -793,16 +954,72 @@ def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
         session=session,
         source=source,
         text=text,
+        extends=extends if isinstance(extends, str) else None,
+        own=_own_paths(own_data),
+        patient=patient,
+        language=language,
     )
 
 
-def load_routine(path: Path) -> Routine:
-    """A validated routine from a TOML file.
+def _config_table(config: object) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for f in dataclasses.fields(config):  # type: ignore[arg-type]
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            table[f.name] = _config_table(value)
+        elif isinstance(value, enum.Enum):
+            table[f.name] = value.value
+        elif isinstance(value, tuple):
+            table[f.name] = list(value)
+        else:
+            table[f.name] = value
+    return table
+
+
+def resolved_toml(routine: Routine) -> str:
+    """The routine written out in full: every text, dose and threshold, nothing inherited.
+
+    It reads back to the same routine whatever the coach's defaults are by
+    then, so a session record stays readable as it was prescribed.
+    """
+    from coach.core.toml_text import dumps
+
+    data: dict[str, Any] = {
+        "name": routine.name,
+        "title": routine.title,
+        "notes": routine.notes,
+        "patient": routine.patient or None,
+        "language": routine.language,
+        "cues": _config_table(routine.cues),
+        "session_cues": dict(routine.session_cues),
+        "session": _config_table(routine.session),
+        "camera": _config_table(routine.camera),
+        "classifier": _config_table(routine.classifier),
+        "exercises": [
+            {
+                "kind": spec.kind.value,
+                "title": spec.title,
+                "intro": spec.intro,
+                "dose": {k: v for k, v in dataclasses.asdict(spec.dose).items() if v is not None},
+                "thresholds": _config_table(spec.thresholds),
+                "cues": dict(spec.cues),
+            }
+            for spec in routine.exercises
+        ],
+    }
+    header = f"# {routine.title}: the routine as prescribed, written out in full.\n"
+    if routine.extends:
+        header += f"# Written from {routine.source}, which extends {routine.extends}.\n"
+    return header + "\n" + dumps(data)
+
+
+def load_routine(path: Path, *, resolve: Resolver | None = None) -> Routine:
+    """A validated routine from a TOML file (``resolve`` finds the routine it extends).
 
     Raises:
         RoutineError: The file cannot be read or is not a valid routine.
     """
-    return parse_routine(read_routine_text(path), str(path))
+    return parse_routine(read_routine_text(path), str(path), resolve=resolve)
 
 
 def read_routine_text(path: Path) -> str:

@@ -3,7 +3,7 @@ and what every exercise module declares about its exercise."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -163,6 +163,8 @@ class ExerciseInfo:
             out on the other).
         key_signal: The measure for the overlay gauge, the record and the
             report's plot.
+        dose: The clinical default dose, as a routine's ``[exercises.dose]``
+            table writes it; a routine names only what it changes.
     """
 
     kind: ExerciseKind
@@ -177,3 +179,4 @@ class ExerciseInfo:
     dose_word: str = "repetition"
     breath: bool = False
     key_signal: KeySignal
+    dose: Mapping[str, float]

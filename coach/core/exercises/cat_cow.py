@@ -410,4 +410,5 @@ EXERCISE = ExerciseInfo(
         "gauge_cat_torso",
         beyond=("cow (back arched)", "cat (back rounded)"),
     ),
+    dose={"reps": 5, "reps_max": 10, "rest_s": 15},
 )

@@ -234,4 +234,5 @@ EXERCISE = ExerciseInfo(
     counting=Counting.HOLDS,
     unit="holds",
     key_signal=KeySignal("hip", "hip angle", "deg", None, "gauge_hip_max_deg", fallback="knee"),
+    dose={"hold_s": 30, "reps": 3, "rest_s": 15},
 )

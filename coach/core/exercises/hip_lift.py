@@ -370,4 +370,5 @@ EXERCISE = ExerciseInfo(
         above_rest=("hip_lift", "hip_lift_knee"),
         rest_state="bridge_down",
     ),
+    dose={"hold_s": 15, "reps": 5, "reps_max": 10, "rest_s": 0},
 )
