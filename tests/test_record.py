@@ -344,7 +344,7 @@ def test_hip_lift_is_judged_above_the_resting_position() -> None:
 
 def test_weekly_adherence_counts_empty_weeks() -> None:
     def row(day: str, complete: bool) -> HistoryRow:
-        return HistoryRow("f", datetime.fromisoformat(day), "r", "", complete, (), None, None)
+        return HistoryRow("f", datetime.fromisoformat(day), "r", "", "", complete, (), None, None)
 
     rows = [
         row("2026-11-02T09:00", True),  # Monday, week 45

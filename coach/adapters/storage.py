@@ -199,6 +199,7 @@ class SessionRecorder:
             "routine": routine.name,
             "routine_title": routine.title,
             "routine_source": routine.source,
+            "patient": routine.patient,
             "source": source,
             "versions": _versions(),
             "argv": list(sys.argv[1:]),

@@ -12,7 +12,17 @@ import sys
 import typer
 from rich.console import Console
 
-from coach.app.commands import analyze, classify, doctor, history, pose, report, routine, run
+from coach.app.commands import (
+    analyze,
+    classify,
+    doctor,
+    export,
+    history,
+    pose,
+    report,
+    routine,
+    run,
+)
 from coach.errors import CoachError
 from coach.text import shown, shown_lines
 
@@ -27,7 +37,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (run, doctor, pose, classify, analyze, routine, report, history):
+for module in (run, doctor, pose, classify, analyze, routine, report, history, export):
     module.register(app)
 
 

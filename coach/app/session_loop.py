@@ -9,6 +9,7 @@ ending, the camera stalling, the window closing or Ctrl-C.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,6 +48,7 @@ class RunOptions:
     """Everything ``coach run`` can be told; the defaults give a live session."""
 
     routine: str | None = None
+    patient: str | None = None
     source: str | None = None
     camera: int = 0
     answers: str | None = None
@@ -698,6 +700,18 @@ def _safety_only(
     return RunResult(EXIT_OK, folder, False, "safety", summary, spoken)
 
 
+def _for_patient(routine: Routine, patient: str) -> Routine:
+    """The routine with the session's patient named (``--patient``)."""
+    from coach.core.routine import is_routine_name
+
+    if not is_routine_name(patient):
+        raise CoachError(
+            f"{patient!r} is not a patient name; use lower-case letters, digits and '-' "
+            "(e.g. anna-k)"
+        )
+    return dataclasses.replace(routine, patient=patient)
+
+
 def run_session(options: RunOptions, console: Console | None = None) -> RunResult:
     """The whole guided session: checks, questions, camera set-up, exercises, summary.
 
@@ -716,6 +730,8 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
     console = console or Console()
     check_run_options(options)
     routine = open_routine(options.routine or DEFAULT_ROUTINE)
+    if options.patient is not None:
+        routine = _for_patient(routine, options.patient)
     given = parse_answers(options.answers) if options.answers is not None else None
     if options.headless and not interactive():
         # Nobody can answer what was not given: refuse before opening anything.

@@ -494,6 +494,11 @@ class SessionData:
         return str(self.meta.get("started_at", ""))
 
     @property
+    def patient(self) -> str:
+        """Who the session was for ("" when not named)."""
+        return str(self.meta.get("patient") or self.routine.patient or "")
+
+    @property
     def pain_before(self) -> int | None:
         """Pain before the session (0-10), from safety.json or the events."""
         return _pain(self.safety.get("pain_before"), self.summary, "before")
@@ -600,6 +605,7 @@ class DoseCount:
     achieved: int
     prescribed: int
     unit: str
+    hold_s: float | None = None  # seconds per hold prescribed, for held exercises
 
 
 @dataclass(frozen=True)
@@ -609,6 +615,7 @@ class HistoryRow:
     folder: str
     started_at: datetime | None
     routine: str
+    patient: str
     status: str
     complete: bool
     doses: tuple[DoseCount, ...]
@@ -655,12 +662,14 @@ def history_row(session: SessionData) -> HistoryRow:
                 achieved=int(achieved.get("reps_toward_dose", 0)),
                 prescribed=int(prescribed.get("target", prescribed.get("reps", 0))),
                 unit=str(prescribed.get("unit", "")),
+                hold_s=_float_or_none(prescribed.get("hold_s")),
             )
         )
     return HistoryRow(
         folder=session.folder.name,
         started_at=parse_started_at(session.started_at),
         routine=session.routine.name,
+        patient=session.patient,
         status=session_status(session),
         complete=session.complete,
         doses=tuple(doses),

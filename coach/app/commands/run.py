@@ -29,6 +29,12 @@ def run(
         str | None,
         typer.Option("--routine", "-r", help="Routine name or path of a .toml file."),
     ] = None,
+    patient: Annotated[
+        str | None,
+        typer.Option(
+            "--patient", "-p", help="Who the session is for (default: the routine's patient)."
+        ),
+    ] = None,
     source: Annotated[
         str | None,
         typer.Option(
@@ -101,6 +107,7 @@ def run(
 
     options = RunOptions(
         routine=routine,
+        patient=patient,
         source=source,
         camera=camera,
         answers=answers,
