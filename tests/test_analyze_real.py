@@ -38,6 +38,9 @@ def _clips() -> list[dict[str, Any]]:
 CLIPS = {clip["file"]: clip for clip in _clips()}
 EXERCISE_VIDEOS = tuple(name for name, clip in CLIPS.items() if clip["exercise"] != "none")
 NEGATIVE_VIDEOS = tuple(name for name, clip in CLIPS.items() if clip["exercise"] == "none")
+# Negatives of the annotations that show an exercise the coach guides besides the three
+# annotated ones (tests/test_pelvic_tilt.py counts them as that exercise).
+SHOWN_EXERCISE = {"x20_pelvictilt_prx.mp4": "pelvic_tilt"}
 HOLD_TOLERANCE_S = 1.0
 NEGATIVE_MAX_HOLD_S = 2.0
 
@@ -82,6 +85,8 @@ def test_exercise_video_counts_and_holds(
 @pytest.mark.parametrize("name", NEGATIVE_VIDEOS)
 @pytest.mark.parametrize("kind", list(EXERCISES))
 def test_negative_video_counts_nothing(real_videos: Path, name: str, kind: ExerciseKind) -> None:
+    if SHOWN_EXERCISE.get(name) == kind:
+        pytest.skip(f"{name} shows {kind}")
     result = analysed(real_videos, name)[kind]
     assert result.reps == 0, result.to_dict()
     assert all(h.seconds <= NEGATIVE_MAX_HOLD_S for h in result.holds), result.to_dict()["holds"]
