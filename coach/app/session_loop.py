@@ -16,16 +16,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from rich.console import Console
 
 from coach.adapters.frames import DEFAULT_FPS, Frame, FrameSource
 from coach.adapters.routine_store import DEFAULT_ROUTINE
+from coach.adapters.storage import default_recordings_dir
 from coach.core.cues import Cue, CuePolicy, Priority
 from coach.core.events import Event, EventKind
 from coach.core.features import FeatureExtractor
 from coach.core.pose import Pose
+from coach.core.progression import DoseChange
 from coach.core.record import summarize
 from coach.core.routine import Routine
 from coach.core.safety import SafetyResult, assess
@@ -732,6 +735,9 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
     routine = open_routine(options.routine or DEFAULT_ROUTINE)
     if options.patient is not None:
         routine = _for_patient(routine, options.patient)
+    progress: tuple[DoseChange, ...] = ()
+    if routine.progression:
+        routine, progress = _progress(routine, options.out or default_recordings_dir(), console)
     given = parse_answers(options.answers) if options.answers is not None else None
     if options.headless and not interactive():
         # Nobody can answer what was not given: refuse before opening anything.
@@ -754,8 +760,61 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
                 pain_before = prompter.ask_pain("before", options.pain_before)
             else:
                 pain_before = ask_pain(console, "before", options.pain_before)
-            run = _run_exercises(routine, result, answers, pain_before, options, console, parts)
+            run = _run_exercises(
+                routine, result, answers, pain_before, options, console, parts, progress
+            )
     return run
+
+
+def _progress(
+    routine: Routine, records: Path, console: Console
+) -> tuple[Routine, tuple[DoseChange, ...]]:
+    """The routine after its progression rules, read against this patient's earlier sessions.
+
+    The changes are printed, and said after the welcome.
+    """
+    from coach.adapters.storage import list_sessions, load_session
+    from coach.core.progression import apply_progression
+    from coach.core.record import session_outcome
+    from coach.errors import SessionDataError
+
+    outcomes = []
+    for path in list_sessions(records) if records.is_dir() else []:
+        try:
+            data = load_session(path)
+        except SessionDataError:
+            continue  # history shows what cannot be read
+        outcome = session_outcome(data) if data.patient == routine.patient else None
+        if outcome is not None:
+            outcomes.append(outcome)
+    result = apply_progression(routine, outcomes)
+    titles: dict[str, str] = {spec.kind.value: spec.title for spec in result.routine.exercises}
+    said = []
+    for change in result.changes:
+        mark = "[green]changed[/]" if change.changed else "kept"
+        title = shown(titles.get(change.exercise, change.exercise))
+        console.print(
+            f"Progression: {title} {change.dose} "
+            f"{change.before:g} -> {change.after:g} ({mark}: {change.reason})"
+        )
+        way = "up" if change.after > change.before else "down"
+        text = result.routine.session_cues.get(f"progress_{way}_{change.dose}")
+        if change.changed and text:
+            said.append(
+                text.format(
+                    title=titles.get(change.exercise, change.exercise),
+                    before=f"{change.before:g}",
+                    after=f"{change.after:g}",
+                )
+            )
+    routine = result.routine
+    if said:
+        cues = {
+            **routine.session_cues,
+            "welcome": " ".join([routine.session_cues["welcome"], *said]),
+        }
+        routine = dataclasses.replace(routine, session_cues=MappingProxyType(cues))
+    return routine, result.changes
 
 
 def _run_exercises(
@@ -766,6 +825,7 @@ def _run_exercises(
     options: RunOptions,
     console: Console,
     parts: _Parts,
+    progress: tuple[DoseChange, ...] = (),
 ) -> RunResult:
     from coach.adapters.speech import PlayingSpeaker, Pyttsx3Speaker
     from coach.adapters.storage import SessionRecorder, default_recordings_dir
@@ -785,7 +845,12 @@ def _run_exercises(
         recorder = stack.enter_context(
             SessionRecorder(options.out or default_recordings_dir(), name=routine.name)
         )
-        recorder.start(routine=routine, source=source.description, started_at=datetime.now())
+        recorder.start(
+            routine=routine,
+            source=source.description,
+            started_at=datetime.now(),
+            extra={"progression": [c.to_dict() for c in progress]} if progress else None,
+        )
         recorder.safety(answers, pain_before, result="proceed")
         writer = None
         if options.save_video:

@@ -24,6 +24,7 @@ from coach.core.exercises.base import Counting, KeySignal
 from coach.core.states import ExerciseKind
 
 if TYPE_CHECKING:
+    from coach.core.progression import SessionOutcome
     from coach.core.routine import ExerciseSpec, Routine
 
 SUMMARY_VERSION = 1
@@ -675,6 +676,38 @@ def history_row(session: SessionData) -> HistoryRow:
         doses=tuple(doses),
         pain_before=session.pain_before,
         pain_after=session.pain_after,
+    )
+
+
+def session_outcome(session: SessionData) -> SessionOutcome | None:
+    """How a session went, as the progression rules read it; None when no exercise started."""
+    from coach.core.progression import ExerciseOutcome, SessionOutcome
+
+    started = parse_started_at(session.started_at)
+    entries = session.summary.get("exercises", [])
+    exercises = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping) or not entry.get("started"):
+            continue
+        prescribed = entry.get("prescribed", {})
+        achieved = entry.get("achieved", {})
+        exercises.append(
+            ExerciseOutcome(
+                kind=str(entry.get("kind", "")),
+                hold_s=_float_or_none(prescribed.get("hold_s")),
+                reps=int(_float(prescribed.get("reps"), 0)),
+                sets=int(_float(prescribed.get("sets"), 1)),
+                dose_met=bool(achieved.get("dose_met", False)),
+            )
+        )
+    if started is None or not exercises:
+        return None
+    return SessionOutcome(
+        started_at=started,
+        routine=session.routine.name,
+        pain_before=session.pain_before,
+        pain_after=session.pain_after,
+        exercises=tuple(exercises),
     )
 
 

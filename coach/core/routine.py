@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from coach.core import catalog
 from coach.core.catalog import DEFAULT_LANGUAGE
 from coach.core.features import FeatureConfig
+from coach.core.progression import ProgressionRule
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 from coach.errors import RoutineError
@@ -220,6 +221,7 @@ class Routine:
             or ``<kind>.dose.key`` / ``<kind>.thresholds.key`` / ``<kind>.cues.key``.
         patient: Who the routine is for ("" when not named).
         language: The language of the texts the patient sees and hears.
+        progression: Rules that grow or step back a dose from the patient's history.
     """
 
     name: str
@@ -237,6 +239,7 @@ class Routine:
     own: frozenset[str] = frozenset()
     patient: str = ""
     language: str = DEFAULT_LANGUAGE
+    progression: tuple[ProgressionRule, ...] = ()
 
 
 # Cue keys every exercise must give a text for, beside its engine's fault keys.
@@ -271,7 +274,12 @@ SESSION_CUE_KEYS: tuple[str, ...] = (
     "done",
     "pain_worse",
 )
+# What the coach says when a progression rule changed a dose: ``progress_<up|down>_<field>``.
+PROGRESS_CUE_KEYS: tuple[str, ...] = tuple(
+    f"progress_{way}_{name}" for way in ("up", "down") for name in ("hold_s", "reps", "sets")
+)
 OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = (
+    *PROGRESS_CUE_KEYS,
     "safety_stop_urgent",
     "pain_not_improving",
     "next",
@@ -280,7 +288,19 @@ OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = (
 
 # Placeholders cue texts may use; the coach fills them with str.format.
 PLACEHOLDERS: frozenset[str] = frozenset(
-    {"remaining", "count", "target", "seconds", "title", "set", "sets", "index", "total"}
+    {
+        "remaining",
+        "count",
+        "target",
+        "seconds",
+        "title",
+        "set",
+        "sets",
+        "index",
+        "total",
+        "before",
+        "after",
+    }
 )
 
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -304,6 +324,7 @@ _TOP_KEYS: tuple[str, ...] = (
     "classifier",
     "session",
     "exercises",
+    "progression",
 )
 _EXERCISE_KEYS: tuple[str, ...] = ("kind", "title", "intro", "dose", "thresholds", "cues")
 
@@ -941,6 +962,7 @@ def _routine_from(
             spec = _exercise(table, f"exercises[{i}]", problems, language)
             if spec is not None:
                 exercises.append(spec)
+    progression = _progression(data.get("progression", []), exercises, problems)
     problems.raise_if_any()
     return Routine(
         name=name,
@@ -958,7 +980,51 @@ def _routine_from(
         own=_own_paths(own_data),
         patient=patient,
         language=language,
+        progression=progression,
     )
+
+
+def _progression(
+    raw: object, exercises: list[ExerciseSpec], problems: _Problems
+) -> tuple[ProgressionRule, ...]:
+    """The progression rules, each checked against the routine's exercises and the dose ranges."""
+    if not isinstance(raw, list):
+        problems.add("progression", f"{_show(raw)} should be a list of [[progression]] tables")
+        return ()
+    ranges = {f.name: f.metadata for f in dataclasses.fields(Dose)}
+    rules: list[ProgressionRule] = []
+    for i, table in enumerate(raw):
+        path = f"progression[{i}]"
+        rule = _build_config(ProgressionRule, table, path, problems)
+        if rule is _MISSING:
+            continue
+        spec = next((s for s in exercises if s.kind == rule.exercise), None)
+        if spec is None:
+            kinds = ", ".join(s.kind.value for s in exercises) or "none"
+            problems.add(
+                _join(path, "exercise"),
+                f"{_show(rule.exercise)} is not an exercise of this routine; use one of {kinds}",
+            )
+            continue
+        if getattr(spec.dose, rule.dose) is None:
+            problems.add(
+                _join(path, "dose"),
+                f"{_show(rule.dose)}: {rule.exercise} is not held; use reps or sets",
+            )
+            continue
+        meta = ranges[rule.dose]
+        for key, value in (("up_to", rule.up_to), ("down_to", rule.down_to)):
+            if key == "down_to" and not value:
+                continue
+            if not meta["min"] <= value <= meta["max"]:
+                problems.add(
+                    _join(path, key),
+                    f"{_show(value)} is outside the safe range of {rule.dose}, {_range_text(meta)}",
+                )
+                break
+        else:
+            rules.append(rule)
+    return tuple(rules)
 
 
 def _config_table(config: object) -> dict[str, Any]:
@@ -1006,6 +1072,7 @@ def resolved_toml(routine: Routine) -> str:
             }
             for spec in routine.exercises
         ],
+        "progression": [_config_table(rule) for rule in routine.progression] or None,
     }
     header = f"# {routine.title}: the routine as prescribed, written out in full.\n"
     if routine.extends:

@@ -195,10 +195,7 @@ def show(
     for number, spec in enumerate(loaded.exercises, start=1):
         kind = spec.kind.value
         out.print()
-        out.print(
-            f" [bold]{number}. {escape(spec.title)}[/]  "
-            f"{escape(describe_dose(spec))}"
-        )
+        out.print(f" [bold]{number}. {escape(spec.title)}[/]  {escape(describe_dose(spec))}")
         dose = dataclasses.asdict(spec.dose)
         parts = [
             f"{_mark(f'{kind}.dose.{key}' in own)}{key} = {_number(value)}"
@@ -242,6 +239,14 @@ def show(
         for section, row in changed:
             mark = _mark(f"{section}.{row.name.split('.')[0]}" in own)
             out.print(f"  {mark}{section}.{row.name} = {row.value} (default {row.default})")
+    if loaded.progression:
+        from coach.core.progression import describe_rule
+
+        out.print()
+        out.print("[bold]Progression[/] (applied before each session from the patient's history)")
+        titles = {spec.kind.value: spec.title for spec in loaded.exercises}
+        for rule in loaded.progression:
+            out.print(f"   {escape(titles[rule.exercise])}: {escape(describe_rule(rule))}")
     if cues:
         out.print()
         out.print("[bold]Session texts[/]")
