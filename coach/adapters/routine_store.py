@@ -81,19 +81,20 @@ def routine_text(name_or_path: str) -> tuple[str, str]:
     return read_routine_text(path), source
 
 
-def open_routine(name_or_path: str) -> Routine:
+def open_routine(name_or_path: str, *, language: str | None = None) -> Routine:
     """Find and load a routine, and the routines it extends, by name or path.
 
-    A bundled routine is named "<bundled>/name" in its source.
+    A bundled routine is named "<bundled>/name" in its source. ``language``
+    picks the language of its texts instead of the routine's own.
     """
     path = find_routine(name_or_path)
     if is_bundled(path):
         text, source = routine_text(str(path))
-        return parse_routine(text, source, resolve=routine_text)
+        return parse_routine(text, source, resolve=routine_text, language=language)
 
     def resolve(name: str) -> tuple[str, str]:
         # A routine extends one beside it first (a therapist's folder), then a known one.
         sibling = path.parent / f"{name}{SUFFIX}"
         return routine_text(str(sibling) if sibling.is_file() else name)
 
-    return load_routine(path, resolve=resolve)
+    return load_routine(path, resolve=resolve, language=language)

@@ -200,6 +200,7 @@ class SessionRecorder:
             "routine_title": routine.title,
             "routine_source": routine.source,
             "patient": routine.patient,
+            "language": routine.language,
             "source": source,
             "versions": _versions(),
             "argv": list(sys.argv[1:]),

@@ -24,6 +24,7 @@ from rich.console import Console
 from coach.adapters.frames import DEFAULT_FPS, Frame, FrameSource
 from coach.adapters.routine_store import DEFAULT_ROUTINE
 from coach.adapters.storage import default_recordings_dir
+from coach.core.catalog import check_language
 from coach.core.cues import Cue, CuePolicy, Priority
 from coach.core.events import Event, EventKind
 from coach.core.features import FeatureExtractor
@@ -52,6 +53,7 @@ class RunOptions:
 
     routine: str | None = None
     patient: str | None = None
+    language: str | None = None
     source: str | None = None
     camera: int = 0
     answers: str | None = None
@@ -490,7 +492,9 @@ class SessionLoop:
         if self.window is not None or self.video_writer is not None:
             from coach.adapters.overlay import STANDARD, render
 
-            drawn = render(image, pose, ctrl.view, self.style or STANDARD)
+            drawn = render(
+                image, pose, ctrl.view, self.style or STANDARD, labels=self.routine.session_cues
+            )
             if self.video_writer is not None:
                 self.video_writer.write(drawn)
             if self.window is not None:
@@ -637,7 +641,9 @@ def _open_parts(
     from coach.adapters.speech import open_speaker
     from coach.errors import SourceError
 
-    speaker, warning = open_speaker(mute=options.mute, voice_to=options.voice_to)
+    speaker, warning = open_speaker(
+        mute=options.mute, voice_to=options.voice_to, language=routine.language
+    )
     stack.callback(speaker.close)
     if warning:
         console.print(f"[yellow]{shown(warning, 1000)}[/]")
@@ -727,12 +733,14 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
             video), with what to do; the record of a started session is kept.
     """
     from coach.adapters.routine_store import open_routine
-    from coach.app.prompts import ask_pain, ask_safety, interactive, parse_answers
+    from coach.app.prompts import ask_pain, ask_safety, interactive, parse_answers, safety_texts
     from coach.app.run_checks import check_run_options
 
     console = console or Console()
     check_run_options(options)
-    routine = open_routine(options.routine or DEFAULT_ROUTINE)
+    if options.language is not None:
+        check_language(options.language)
+    routine = open_routine(options.routine or DEFAULT_ROUTINE, language=options.language)
     if options.patient is not None:
         routine = _for_patient(routine, options.patient)
     progress: tuple[DoseChange, ...] = ()
@@ -746,9 +754,13 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
     with contextlib.ExitStack() as stack:
         parts = _open_parts(routine, options, console, stack)
         prompter = parts.ask()
-        answers = prompter.ask_safety(given) if prompter else ask_safety(console, given)
+        answers = (
+            prompter.ask_safety(given)
+            if prompter
+            else ask_safety(console, given, language=routine.language)
+        )
         try:
-            result = assess(answers)
+            result = assess(answers, safety_texts(routine.language))
         except ValueError as exc:
             raise CoachError(f"Safety answers: {exc}.") from exc
         if not result.proceed:
@@ -759,7 +771,9 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
             if prompter:
                 pain_before = prompter.ask_pain("before", options.pain_before)
             else:
-                pain_before = ask_pain(console, "before", options.pain_before)
+                pain_before = ask_pain(
+                    console, "before", options.pain_before, language=routine.language
+                )
             run = _run_exercises(
                 routine, result, answers, pain_before, options, console, parts, progress
             )
@@ -849,7 +863,10 @@ def _run_exercises(
             routine=routine,
             source=source.description,
             started_at=datetime.now(),
-            extra={"progression": [c.to_dict() for c in progress]} if progress else None,
+            extra={
+                "voice": getattr(speaker, "voice", None),
+                **({"progression": [c.to_dict() for c in progress]} if progress else {}),
+            },
         )
         recorder.safety(answers, pain_before, result="proceed")
         writer = None
@@ -889,11 +906,13 @@ def _run_exercises(
                 if prompter is not None:
                     pain_after = prompter.ask_pain("after", options.pain_after)
                 else:
-                    pain_after = ask_pain(console, "after", options.pain_after)
+                    pain_after = ask_pain(
+                        console, "after", options.pain_after, language=routine.language
+                    )
             except KeyboardInterrupt:
                 interrupted = True
         elif options.pain_after is not None:
-            pain_after = ask_pain(console, "after", options.pain_after)
+            pain_after = ask_pain(console, "after", options.pain_after, language=routine.language)
         if window is not None:
             window.close()
         if pain_after is not None:

@@ -67,6 +67,8 @@ class ExerciseTexts:
     title: str | None  # None: the exercise's own (English) title
     intro: str
     cues: Mapping[str, str]
+    dose_one: str | None = None  # one repetition in a dose description, e.g. "slow cycle"
+    dose_many: str | None = None
 
 
 def exercise_texts(kind: str, language: str = DEFAULT_LANGUAGE) -> ExerciseTexts:
@@ -74,9 +76,14 @@ def exercise_texts(kind: str, language: str = DEFAULT_LANGUAGE) -> ExerciseTexts
     english = _file(DEFAULT_LANGUAGE, kind)
     own = _file(language, kind) if language != DEFAULT_LANGUAGE else english
     cues = {**_texts(english.get("cues")), **_texts(own.get("cues"))}
-    title = _texts(own).get("title") or _texts(english).get("title")
-    intro = _texts(own).get("intro") or _texts(english).get("intro", "")
-    return ExerciseTexts(title=title, intro=intro, cues=MappingProxyType(cues))
+    top = {**_texts(english), **_texts(own)}
+    return ExerciseTexts(
+        title=top.get("title"),
+        intro=top.get("intro", ""),
+        cues=MappingProxyType(cues),
+        dose_one=top.get("dose_one"),
+        dose_many=top.get("dose_many"),
+    )
 
 
 def session_texts(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
@@ -91,13 +98,35 @@ def missing_texts(language: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
     if language == DEFAULT_LANGUAGE:
         return ()
     missing: list[str] = []
-    for name in ("session", *kinds):
+    for name in ("session", "questions", "words", *kinds):
         english, own = _file(DEFAULT_LANGUAGE, name), _file(language, name)
         for key in _texts(english):
             if key not in _texts(own):
                 missing.append(f"{name}: {key}")
-        own_cues = _texts(own.get("cues"))
-        missing += [
-            f"{name}: cues.{key}" for key in _texts(english.get("cues")) if key not in own_cues
-        ]
+        for table in ("cues", "questions"):
+            theirs = _texts(own.get(table))
+            missing += [
+                f"{name}: {table}.{key}" for key in _texts(english.get(table)) if key not in theirs
+            ]
     return tuple(missing)
+
+
+def word_texts(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
+    """Words of the printed pages and dose descriptions (``words.toml``), English filling gaps."""
+    english = _texts(_file(DEFAULT_LANGUAGE, "words"))
+    own = _texts(_file(language, "words")) if language != DEFAULT_LANGUAGE else {}
+    return MappingProxyType({**english, **own})
+
+
+def question_texts(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
+    """The terminal's questions and answers (``questions.toml``), English filling any gap.
+
+    The red-flag questions are under their keys, as ``question.<key>``.
+    """
+    english, own = _file(DEFAULT_LANGUAGE, "questions"), _file(language, "questions")
+    texts = {**_texts(english), **(_texts(own) if language != DEFAULT_LANGUAGE else {})}
+    questions = {**_texts(english.get("questions"))}
+    if language != DEFAULT_LANGUAGE:
+        questions.update(_texts(own.get("questions")))
+    texts.update({f"question.{k}": v for k, v in questions.items()})
+    return MappingProxyType(texts)

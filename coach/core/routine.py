@@ -278,8 +278,11 @@ SESSION_CUE_KEYS: tuple[str, ...] = (
 PROGRESS_CUE_KEYS: tuple[str, ...] = tuple(
     f"progress_{way}_{name}" for way in ("up", "down") for name in ("hold_s", "reps", "sets")
 )
+# Words of the screen itself (the overlay's banners and key help), in the patient's language.
+SCREEN_TEXT_KEYS: tuple[str, ...] = ("screen_paused", "screen_lost", "screen_keys")
 OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = (
     *PROGRESS_CUE_KEYS,
+    *SCREEN_TEXT_KEYS,
     "safety_stop_urgent",
     "pain_not_improving",
     "next",
@@ -894,7 +897,9 @@ def _name(
     return value
 
 
-def parse_routine(text: str, source: str, *, resolve: Resolver | None = None) -> Routine:
+def parse_routine(
+    text: str, source: str, *, resolve: Resolver | None = None, language: str | None = None
+) -> Routine:
     """A validated routine from TOML text.
 
     Keys left out take the coach's defaults: texts from the catalogue of the
@@ -905,6 +910,7 @@ def parse_routine(text: str, source: str, *, resolve: Resolver | None = None) ->
         text: The TOML text.
         source: Where it came from (a path, or "<bundled>/name"), named in errors.
         resolve: Finds the routine named by ``extends``.
+        language: The language of the texts, instead of the routine's own.
 
     Raises:
         RoutineError: Naming ``source``, each bad key's path, its value and the allowed range.
@@ -912,13 +918,17 @@ def parse_routine(text: str, source: str, *, resolve: Resolver | None = None) ->
     text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
     own_data = _toml(text, source)
     try:
-        return _routine_from(own_data, text, source, resolve)
+        return _routine_from(own_data, text, source, resolve, language)
     except RecursionError as exc:  # a guard: the depth check should prevent it
         raise _too_deep(source) from exc
 
 
 def _routine_from(
-    own_data: dict[str, Any], text: str, source: str, resolve: Resolver | None
+    own_data: dict[str, Any],
+    text: str,
+    source: str,
+    resolve: Resolver | None,
+    language: str | None,
 ) -> Routine:
     problems = _Problems(source)
     for key in own_data:
@@ -935,7 +945,7 @@ def _routine_from(
     title = _text(data, "title", "", problems, required=True)
     notes = _text(data, "notes", "", problems, required=False)
     patient = _name(data, "patient", "anna-k", problems, required=False)
-    language = _text(data, "language", "", problems, required=False) or DEFAULT_LANGUAGE
+    language = language or _text(data, "language", "", problems, required=False) or DEFAULT_LANGUAGE
     try:
         catalog.check_language(language)
     except RoutineError as exc:
@@ -1080,13 +1090,15 @@ def resolved_toml(routine: Routine) -> str:
     return header + "\n" + dumps(data)
 
 
-def load_routine(path: Path, *, resolve: Resolver | None = None) -> Routine:
+def load_routine(
+    path: Path, *, resolve: Resolver | None = None, language: str | None = None
+) -> Routine:
     """A validated routine from a TOML file (``resolve`` finds the routine it extends).
 
     Raises:
         RoutineError: The file cannot be read or is not a valid routine.
     """
-    return parse_routine(read_routine_text(path), str(path), resolve=resolve)
+    return parse_routine(read_routine_text(path), str(path), resolve=resolve, language=language)
 
 
 def read_routine_text(path: Path) -> str:
@@ -1100,22 +1112,30 @@ def read_routine_text(path: Path) -> str:
     )
 
 
-def describe_dose(spec: ExerciseSpec) -> str:
-    """The dose in plain words, e.g. "Hold 15 seconds, 5 to 10 times"."""
+def describe_dose(spec: ExerciseSpec, language: str = DEFAULT_LANGUAGE) -> str:
+    """The dose in plain words of ``language``, e.g. "Hold 15 seconds, 5 to 10 times"."""
+    words = catalog.word_texts(language)
     dose = spec.dose
-    count = str(dose.reps) if dose.reps == dose.reps_max else f"{dose.reps} to {dose.reps_max}"
+    count = (
+        str(dose.reps)
+        if dose.reps == dose.reps_max
+        else words["dose_range"].format(low=dose.reps, high=dose.reps_max)
+    )
     if dose.hold_s is None:
-        unit = _exercise_info(spec.kind).dose_word
-        plural = "" if dose.reps_max == 1 else "s"
-        parts = [f"{count} {unit}{plural}"]
+        texts = catalog.exercise_texts(spec.kind, language)
+        one = texts.dose_one or _exercise_info(spec.kind).dose_word
+        unit = one if dose.reps_max == 1 else (texts.dose_many or f"{one}s")
+        parts = [words["dose_count"].format(count=count, unit=unit)]
     else:
-        times = "once" if dose.reps_max == 1 else f"{count} times"
-        parts = [f"Hold {dose.hold_s:g} seconds, {times}"]
+        times = (
+            words["dose_once"] if dose.reps_max == 1 else words["dose_times"].format(count=count)
+        )
+        parts = [words["dose_hold"].format(seconds=f"{dose.hold_s:g}", times=times)]
     if dose.sets > 1:
-        parts.append(f"{dose.sets} sets")
+        parts.append(words["dose_sets"].format(sets=dose.sets))
     if dose.rest_s > 0:
-        after = "each set" if dose.sets > 1 else "the exercise"
-        parts.append(f"rest {dose.rest_s:g} seconds after {after}")
+        after = "dose_rest_after_set" if dose.sets > 1 else "dose_rest_after"
+        parts.append(words[after].format(seconds=f"{dose.rest_s:g}"))
     text = ", ".join(parts)
     return text[0].upper() + text[1:]
 

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from coach.adapters import routine_store
 from coach.adapters.handout import write_handout
-from coach.core.catalog import languages
+from coach.core.catalog import languages, missing_texts
 from coach.core.routine import (
     Routine,
     describe_dose,
@@ -166,6 +166,15 @@ def check(
         f"[green]OK[/] {shown(path)}: {loaded.name}, {len(loaded.exercises)} exercises "
         f"({shown(titles, 1000)})"
     )
+    kinds = tuple(spec.kind.value for spec in loaded.exercises)
+    missing = missing_texts(loaded.language, kinds)
+    if missing:
+        out.print(
+            f"[yellow]{len(missing)} texts are not translated into {loaded.language}[/] "
+            "and are said in English:"
+        )
+        for item in missing:
+            out.print(f"   {escape(item)}")
 
 
 def _mark(own: bool) -> str:
@@ -195,7 +204,8 @@ def show(
     for number, spec in enumerate(loaded.exercises, start=1):
         kind = spec.kind.value
         out.print()
-        out.print(f" [bold]{number}. {escape(spec.title)}[/]  {escape(describe_dose(spec))}")
+        dose_text = describe_dose(spec, loaded.language)
+        out.print(f" [bold]{number}. {escape(spec.title)}[/]  {escape(dose_text)}")
         dose = dataclasses.asdict(spec.dose)
         parts = [
             f"{_mark(f'{kind}.dose.{key}' in own)}{key} = {_number(value)}"

@@ -29,6 +29,15 @@ def run(
         str | None,
         typer.Option("--routine", "-r", help="Routine name or path of a .toml file."),
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            "-l",
+            help="The language the coach speaks and shows: en, es or de "
+            "(default: the routine's, else English).",
+        ),
+    ] = None,
     patient: Annotated[
         str | None,
         typer.Option(
@@ -108,6 +117,7 @@ def run(
     options = RunOptions(
         routine=routine,
         patient=patient,
+        language=language,
         source=source,
         camera=camera,
         answers=answers,
