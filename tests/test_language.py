@@ -207,3 +207,16 @@ def test_a_whole_session_runs_in_the_language(
     assert texts["hold_start"] == expected.exercises[0].cues["hold_start"]
     assert_voice(wavs, spoken, result.stdout + result.stderr)
     assert read_events(folder)
+
+
+def test_the_session_screen_texts_are_in_the_language() -> None:
+    from session_helpers import Scripts
+
+    from coach.core.session import SessionController
+
+    routine = open_routine("back-spasm-relief", language="de")
+    controller = SessionController(routine, engine_factory=Scripts({}))
+    controller.start(0.0)
+    shown = controller.view
+    assert shown.title == "Kamera einrichten"
+    assert shown.progress == "Kamera einrichten · 3 Übungen"

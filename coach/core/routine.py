@@ -279,7 +279,16 @@ PROGRESS_CUE_KEYS: tuple[str, ...] = tuple(
     f"progress_{way}_{name}" for way in ("up", "down") for name in ("hold_s", "reps", "sets")
 )
 # Words of the screen itself (the overlay's banners and key help), in the patient's language.
-SCREEN_TEXT_KEYS: tuple[str, ...] = ("screen_paused", "screen_lost", "screen_keys")
+SCREEN_TEXT_KEYS: tuple[str, ...] = (
+    "screen_paused",
+    "screen_lost",
+    "screen_keys",
+    "screen_setup_title",
+    "screen_setup",
+    "screen_progress",
+    "screen_set",
+    "screen_finished",
+)
 OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = (
     *PROGRESS_CUE_KEYS,
     *SCREEN_TEXT_KEYS,

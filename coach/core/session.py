@@ -306,7 +306,8 @@ class SessionController:
         """What the overlay should show now."""
         spec = self.current
         in_exercise = self._phase in (Phase.INTRO, Phase.WAIT_POSITION, Phase.ACTIVE, Phase.REST)
-        title = SETUP_TITLE if self._phase is Phase.SETUP else (spec.title if spec else None)
+        setup = self._screen("screen_setup_title", SETUP_TITLE)
+        title = setup if self._phase is Phase.SETUP else (spec.title if spec else None)
         gauge = None
         timer = None
         count = None
@@ -335,16 +336,28 @@ class SessionController:
             state=self.state.value if self.state is not None else None,
         )
 
+    def _screen(self, key: str, default: str, **values: object) -> str:
+        """A word of the screen in the routine's language (``screen_*`` texts), else English."""
+        text = self._routine.session_cues.get(key, default)
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError, ValueError):
+            return default.format(**values)
+
     def _progress_text(self) -> str:
         total = len(self._routine.exercises)
         if self._phase is Phase.SETUP:
-            return f"camera set-up · {total} exercises"
+            return self._screen("screen_setup", "camera set-up · {total} exercises", total=total)
         if self._phase is Phase.DONE:
-            return "finished"
+            return self._screen("screen_finished", "finished")
         spec = self.current
-        text = f"exercise {self._index + 1} of {total}"
+        text = self._screen(
+            "screen_progress", "exercise {index} of {total}", index=self._index + 1, total=total
+        )
         if spec is not None and spec.dose.sets > 1:
-            text += f" · set {self._set} of {spec.dose.sets}"
+            text += " · " + self._screen(
+                "screen_set", "set {set} of {sets}", set=self._set, sets=spec.dose.sets
+            )
         return text
 
     # ----------------------------------------------------------------- commands
