@@ -220,3 +220,29 @@ def test_the_session_screen_texts_are_in_the_language() -> None:
     shown = controller.view
     assert shown.title == "Kamera einrichten"
     assert shown.progress == "Kamera einrichten · 3 Übungen"
+
+
+def test_the_report_is_in_the_language_of_the_session(tmp_path: Path) -> None:
+    from records_helpers import record
+
+    from coach.adapters.report_html import render_report
+    from coach.adapters.storage import load_session
+
+    routine = open_routine("back-spasm-relief", language="es")
+    folder = record(routine, tmp_path)
+    data = load_session(folder)
+    assert data.routine.language == "es" and data.meta["language"] == "es"
+    page = render_report(data)
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    for words in (
+        "Informe de la sesión: Back spasm relief",
+        "Preguntas de seguridad",
+        "¿Tienes problemas nuevos para controlar la vejiga o el intestino?",
+        "Dolor (0-10)",
+        "antes 6 /10 → después 3 /10 (-3, mejor)",
+        "Postura del niño",
+        "Fallos de postura",
+        "El coach no diagnostica.",
+    ):
+        assert words in text, words
+    assert "Safety questions" not in text and "Session report" not in text
