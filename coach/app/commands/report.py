@@ -35,7 +35,10 @@ def report(
         bool, typer.Option("--open", help="Open the report in the web browser.")
     ] = False,
 ) -> None:
-    """Write an HTML report of a session: doses prescribed and achieved, plots, faults, pain."""
+    """Write an HTML report of a session (or of each in a folder or an archive): doses, plots.
+
+    The report shows the dose prescribed and achieved, plots, form faults and pain.
+    """
     from rich.console import Console
 
     from coach.adapters.archive import is_archive

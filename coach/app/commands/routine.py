@@ -30,7 +30,8 @@ from coach.text import plain, shown, shown_lines
 DEFAULT_ROUTINE = routine_store.DEFAULT_ROUTINE
 
 routine_app = typer.Typer(
-    help="Write, check and print routines (copy one, edit it, check it, print a handout).",
+    help="Write, check and print routines (a short one for a patient, check it, show it "
+    "resolved, print a handout).",
     no_args_is_help=True,
 )
 
