@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from coach.core.exercises import cat_cow, childs_pose, hip_lift
@@ -10,6 +11,7 @@ from coach.core.exercises.cat_cow import CatCowConfig, CatCowEngine
 from coach.core.exercises.childs_pose import ChildsPoseConfig, ChildsPoseEngine
 from coach.core.exercises.common import StateTracker
 from coach.core.exercises.hip_lift import HipLiftConfig, HipLiftEngine
+from coach.core.features import LANDMARKS_ONLY, Perception
 from coach.core.states import ExerciseKind
 
 if TYPE_CHECKING:
@@ -26,6 +28,21 @@ ALL_FAULT_KEYS: dict[ExerciseKind, tuple[str, ...]] = {
     ExerciseKind.CAT_COW: cat_cow.FAULT_KEYS,
     ExerciseKind.HIP_LIFT: hip_lift.FAULT_KEYS,
 }
+
+# What each exercise reads from every frame beyond the landmarks.
+PERCEPTION: dict[ExerciseKind, Perception] = {
+    ExerciseKind.CHILDS_POSE: childs_pose.PERCEPTION,
+    ExerciseKind.CAT_COW: cat_cow.PERCEPTION,
+    ExerciseKind.HIP_LIFT: hip_lift.PERCEPTION,
+}
+
+
+def perception_for(kinds: Iterable[ExerciseKind]) -> Perception:
+    """What judging all of ``kinds`` on the same frames needs."""
+    needed = LANDMARKS_ONLY
+    for kind in kinds:
+        needed |= PERCEPTION[ExerciseKind(kind)]
+    return needed
 
 
 def make_engine(
@@ -69,6 +86,7 @@ def make_engine(
 __all__ = [
     "ALL_FAULT_KEYS",
     "CONFIG_TYPES",
+    "PERCEPTION",
     "CatCowConfig",
     "CatCowEngine",
     "ChildsPoseConfig",
@@ -76,4 +94,5 @@ __all__ = [
     "HipLiftConfig",
     "HipLiftEngine",
     "make_engine",
+    "perception_for",
 ]

@@ -17,7 +17,13 @@ from coach.core.exercises.common import (
     beyond,
 )
 from coach.core.exercises.reps import Rep, SwingCycles, SwingSide
-from coach.core.features import BACK_BEND, HEAD_PITCH_3D, Features, flexion_units
+from coach.core.features import (
+    BACK_BEND,
+    HEAD_PITCH_3D,
+    WITH_SILHOUETTE,
+    Features,
+    flexion_units,
+)
 from coach.core.landmarks import Joint
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
@@ -35,6 +41,9 @@ FAULT_KEYS: tuple[str, ...] = (
 )
 
 ALL_FOURS = frozenset({PoseState.TABLETOP, PoseState.CAT, PoseState.COW})
+
+# The back's curve is read on the person's silhouette.
+PERCEPTION = WITH_SILHOUETTE
 
 
 @dataclass(frozen=True, kw_only=True)

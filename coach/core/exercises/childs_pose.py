@@ -18,7 +18,7 @@ from coach.core.exercises.common import (
     beyond,
 )
 from coach.core.exercises.hold import HoldPhase, HoldTimer
-from coach.core.features import HEAD_PITCH, Features
+from coach.core.features import HEAD_PITCH, LANDMARKS_ONLY, Features
 from coach.core.landmarks import Joint
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
@@ -26,6 +26,9 @@ from coach.core.states import ExerciseKind, PoseState
 HIPS_FAR_FROM_HEELS = "hips_far_from_heels"
 ARMS_NOT_FORWARD = "arms_not_forward"
 FAULT_KEYS: tuple[str, ...] = (*COMMON_FAULT_KEYS, HIPS_FAR_FROM_HEELS, ARMS_NOT_FORWARD)
+
+# Judged on the landmarks alone: the silhouette is not made.
+PERCEPTION = LANDMARKS_ONLY
 
 # Where a child's pose starts from: kneeling on all fours, or already in it.
 START_STATES = frozenset({PoseState.TABLETOP, PoseState.CHILDS_POSE})

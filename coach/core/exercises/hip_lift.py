@@ -27,7 +27,7 @@ from coach.core.exercises.common import (
 )
 from coach.core.exercises.hold import HoldTimer
 from coach.core.exercises.reps import Rep, UpDownCounter
-from coach.core.features import HIP_LIFT, HIP_LIFT_KNEE, Features
+from coach.core.features import HIP_LIFT, HIP_LIFT_KNEE, LANDMARKS_ONLY, Features
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 
@@ -42,6 +42,9 @@ FAULT_KEYS: tuple[str, ...] = (
 )
 
 ON_THE_BACK = frozenset({PoseState.BRIDGE_DOWN, PoseState.BRIDGE_UP})
+
+# Judged on the landmarks alone: the silhouette is not made.
+PERCEPTION = LANDMARKS_ONLY
 
 
 @dataclass(frozen=True, kw_only=True)
