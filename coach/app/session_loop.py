@@ -21,10 +21,11 @@ from rich.console import Console
 
 from coach.adapters.frames import DEFAULT_FPS, Frame, FrameSource
 from coach.adapters.routine_store import DEFAULT_ROUTINE
+from coach.app.pipeline import FramePipeline
 from coach.core.cues import Cue, CuePolicy, Priority
 from coach.core.events import Event, EventKind
-from coach.core.features import FeatureExtractor
-from coach.core.pose import Pose
+from coach.core.exercises import PERCEPTION
+from coach.core.features import LANDMARKS_ONLY, Perception
 from coach.core.record import summarize
 from coach.core.routine import Routine
 from coach.core.safety import SafetyResult, assess
@@ -400,7 +401,16 @@ class SessionLoop:
         self.gate = SpeechGate(
             speaker, use_speaker=use_speaker and live, speech_s=controller.speech_s
         )
-        self.extractor = FeatureExtractor(routine.camera)
+        self.pipeline = FramePipeline(
+            estimator,
+            camera=routine.camera,
+            perception=self._perception(),
+            bad_frame_limit=BAD_FRAME_LIMIT - 1,
+        )
+        # Every other setting the routine will need is made ready in the
+        # background now, so moving to the next exercise costs no frame.
+        for spec in routine.exercises:
+            self.pipeline.prepare(PERCEPTION[spec.kind])
         self.events: list[Event] = []
         self.spoken: list[dict[str, Any]] = []
         self.stats = LoopStats()
@@ -451,6 +461,11 @@ class SessionLoop:
             self.handle(ctrl.stop(t_s, "user"), t_s)
 
     # ------------------------------------------------------------------- frames
+    def _perception(self) -> Perception:
+        """What the exercise under way (or about to start) reads from each frame."""
+        spec = self.controller.current
+        return PERCEPTION[spec.kind] if spec is not None else LANDMARKS_ONLY
+
     def step(self, frame: Frame) -> None:
         """One frame: pose, features, session, cues, record, overlay, keys."""
         t_s = frame.t_s
@@ -458,18 +473,10 @@ class SessionLoop:
         # Shrunk once for the model and the overlay alike: the landmarks are
         # then in the drawn image's pixels, and a full-HD frame is not resized twice.
         image = _display_size(frame.image)
-        try:
-            pose = self.estimator.estimate(image, t_s)
-            self.stats.bad_frames = 0
-        except CoachError:
-            raise
-        except Exception:  # one bad frame must not end the session
-            self.stats.bad_frames += 1
-            if self.stats.bad_frames >= BAD_FRAME_LIMIT:
-                raise
-            height, width = image.shape[:2]
-            pose = Pose.empty(t_s, (width, height))
-        features = self.extractor.update(pose)
+        self.pipeline.perceive(self._perception())
+        seen = self.pipeline.see(image, t_s)
+        pose, features = seen.pose, seen.features
+        self.stats.bad_frames = self.pipeline.bad_frames
         self.handle(self.controller.update(features, t_s), t_s)
         self.speak(t_s)
         ctrl = self.controller
@@ -643,7 +650,9 @@ def _open_parts(
         speaker.say(f"I cannot open {what}. The details are on the screen.", urgent=True)
         raise
     stack.callback(lambda: source.frames.close())
-    estimator = MediaPipePoseEstimator(options.model, mode="video", segmentation=True)
+    # Set-up needs the landmarks alone; the session loop asks for the
+    # silhouette when an exercise that reads the back's curve comes.
+    estimator = MediaPipePoseEstimator(options.model, mode="video", segmentation=False)
     stack.callback(estimator.close)
     high_contrast = (
         routine.session.high_contrast if options.high_contrast is None else options.high_contrast
