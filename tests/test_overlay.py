@@ -124,6 +124,7 @@ def test_no_display_without_display_variables(monkeypatch: pytest.MonkeyPatch) -
     assert time.monotonic() - started < 1.0  # decided without starting anything
 
 
+@pytest.mark.slow
 def test_a_display_that_does_not_answer_is_not_available(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("DISPLAY", ":987")  # nothing listens there

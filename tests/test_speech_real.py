@@ -27,6 +27,8 @@ END_PAUSE_S = 0.5  # espeak-ng ends each utterance with a short pause
 MIN_PEAK = 1000  # 16-bit samples: anything quieter is silence
 DONE_TIMEOUT_S = 60.0
 
+pytestmark = pytest.mark.slow  # the real voice
+
 
 def wait_idle(speaker: WavSpeaker | Pyttsx3Speaker) -> None:
     deadline = time.monotonic() + DONE_TIMEOUT_S
