@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coach.core.features import FeatureConfig
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 from coach.errors import RoutineError
@@ -33,6 +32,7 @@ from coach.files import read_input_text
 
 if TYPE_CHECKING:
     from coach.core.classify import ClassifierConfig
+    from coach.core.features import FeatureConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -753,6 +753,9 @@ def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
     title = _text(data, "title", "", problems, required=True)
     notes = _text(data, "notes", "", problems, required=False)
     cue_settings = _build_config(CueSettings, data.get("cues", {}), "cues", problems)
+    # Imported here: the body features need numpy, which reading a routine does not.
+    from coach.core.features import FeatureConfig
+
     camera = _build_config(FeatureConfig, data.get("camera", {}), "camera", problems)
     session = _build_config(SessionConfig, data.get("session", {}), "session", problems)
     classifier = _build_config(classifier_type, data.get("classifier", {}), "classifier", problems)
