@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
+from session_helpers import Script
 from synthetic_body import Camera, render
 from test_session_loop import Frames, SideEstimator, make_loop
 
+from coach.adapters.frames import Frame
 from coach.app.pipeline import FramePipeline, SwitchingEstimator
 from coach.core.exercises import PERCEPTION, perception_for
 from coach.core.features import BACK_BEND, LANDMARKS_ONLY, WITH_SILHOUETTE
@@ -25,6 +30,11 @@ class SwitchingDouble:
     Like the real estimator, a setting asked for before it was prepared is
     made ready on the next frame, and the current one serves meanwhile.
     """
+
+    # Drawn once: a silhouette takes long to draw, and every frame shows the same cat.
+    POSES: ClassVar[dict[bool, Pose]] = {
+        masked: render("cat", 0.0, Camera(mask=masked)) for masked in (False, True)
+    }
 
     def __init__(self, segmentation: bool = False) -> None:
         self.ready = {segmentation}
@@ -45,7 +55,7 @@ class SwitchingDouble:
         masked = self.segmentation if self.segmentation in self.ready else not self.segmentation
         self.ready.add(self.segmentation)
         self.frames_with_mask += masked
-        return render("cat", t_s, Camera(mask=masked))
+        return replace(self.POSES[masked], t_s=t_s)
 
     def close(self) -> None:
         pass
@@ -165,3 +175,92 @@ def test_the_real_model_switches_the_silhouette_without_stopping_the_frames(
         estimator.use_segmentation(False)
         plain = [estimator.estimate(f.image, f.t_s) for f in frames[30:]]
         assert all(p.mask is None for p in plain)
+
+
+# ------------------------------------------------------ decisions and frame counts
+class FramesAt:
+    """``seconds`` of frames at ``fps``."""
+
+    def __init__(self, seconds: float, fps: float) -> None:
+        self.seconds, self.fps = seconds, fps
+
+    def __iter__(self) -> Iterator[Frame]:
+        for i in range(round(self.seconds * self.fps) + 1):
+            yield Frame(IMAGE, i / self.fps)
+
+    def close(self) -> None:
+        pass
+
+
+def _session_at(fps: float) -> list[tuple[str, str | None, str, float]]:
+    from session_helpers import Scripts, routine, spec, timeline
+
+    def cycling(*states: tuple[float, PoseState], period: float) -> Script:
+        steps = timeline(*states)
+        return lambda t_s: steps(t_s % period)
+
+    the_routine = routine(
+        spec(ExerciseKind.CHILDS_POSE, hold_s=3.0, reps=2, rest_s=2.0),
+        spec(ExerciseKind.CAT_COW, reps=3),
+        spec(ExerciseKind.HIP_LIFT, hold_s=4.0, reps=2),
+    )
+    scripts = Scripts(
+        {
+            ExerciseKind.CHILDS_POSE: cycling(
+                (0.0, PoseState.TABLETOP), (1.0, PoseState.CHILDS_POSE), period=6.0
+            ),
+            ExerciseKind.CAT_COW: cycling(
+                (0.0, PoseState.TABLETOP), (1.0, PoseState.CAT), (3.0, PoseState.COW), period=5.0
+            ),
+            ExerciseKind.HIP_LIFT: cycling(
+                (0.0, PoseState.BRIDGE_DOWN), (2.0, PoseState.BRIDGE_UP), period=8.0
+            ),
+        }
+    )
+    loop = make_loop(the_routine=the_routine, scripts=scripts)
+    assert loop.run(FramesAt(60.0, fps)) is None
+    loop.drain()
+    return [
+        (e.kind.value, e.exercise, str(e.data.get("key", "")), e.t_s)
+        for e in loop.events
+        if e.kind.value not in ("hold_progress", "state_changed")
+    ]
+
+
+def test_the_session_decides_the_same_at_any_frame_rate() -> None:
+    """Every decision rests on the frames' times, never on how many frames came."""
+    runs = {fps: _session_at(fps) for fps in (10.0, 5.0, 3.0)}
+    reference = runs[10.0]
+    assert any(kind == "session_completed" for kind, *_ in reference)
+    assert sum(kind == "rep_counted" for kind, *_ in reference) >= 5
+    for fps, events in runs.items():
+        assert [e[:3] for e in events] == [e[:3] for e in reference], fps
+        for got, want in zip(events, reference, strict=True):
+            # A step of the session comes on the first frame after its time.
+            assert abs(got[3] - want[3]) <= 2.5 / fps, (fps, got, want)
+
+
+def test_engines_decide_the_same_at_any_frame_rate() -> None:
+    from synthetic_body import Segment, sequence
+
+    from coach.core.exercises import make_engine
+    from coach.core.features import FeatureExtractor
+
+    moves = [
+        Segment("bridge_down", 3.0),
+        *[Segment(pose, 2.5) for _ in range(2) for pose in ("bridge_up", "bridge_down")],
+    ]
+
+    def counted(fps: float) -> tuple[int, list[float]]:
+        engine = make_engine(ExerciseKind.HIP_LIFT, None, hold_s=2.0)
+        extractor = FeatureExtractor(perception=LANDMARKS_ONLY)
+        t_s = 0.0
+        for pose in sequence(moves, fps=fps, camera=Camera(mask=False), noise_px=0.3):
+            engine.update(extractor.update(pose), pose.t_s)
+            t_s = pose.t_s
+        engine.finish(t_s)
+        return engine.reps, [round(h.seconds) for h in engine.holds]
+
+    reference = counted(20.0)
+    assert reference[0] == 2
+    assert counted(10.0) == counted(5.0) == reference
