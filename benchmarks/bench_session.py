@@ -237,7 +237,7 @@ def unattended(paths: list[Path], seconds: float) -> int:
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         summary = json.loads(next((tmp / "records").glob("*/summary.json")).read_text())
         loop = summary.get("loop", {})
-        reached = [e.get("exercise") for e in summary.get("exercises", []) if e.get("started")]
+        reached = [e.get("kind") for e in summary.get("exercises", []) if e.get("started")]
         print(f"videos       {', '.join(p.name for p in paths)}, stitched at 640x360")
         print(f"video        {length:.1f} s, {loop.get('frames')} frames processed")
         print(
