@@ -809,6 +809,7 @@ def _umount(where: Path) -> None:
     subprocess.run(["umount", str(where)], check=False)
 
 
+@pytest.mark.slow  # mounts a small disk
 def test_a_full_disk_gives_one_error_and_a_loadable_folder(tmp_path: Path) -> None:
     from records_helpers import SAFE_ANSWERS, play
 
