@@ -178,6 +178,7 @@ def start_xvfb() -> subprocess.Popen[bytes]:
             break
         time.sleep(0.05)
     os.environ["DISPLAY"] = display
+    os.environ["QT_X11_NO_MITSHM"] = "1"  # shared-memory drawing can stay black on Xvfb
     os.environ.pop("WAYLAND_DISPLAY", None)
     return proc
 
