@@ -2,7 +2,8 @@
 
 ``python3 -m pytest -m "not slow"`` is the quick loop: pure logic on synthetic
 data. A test is slow when it loads the pose model, reads the real data in
-``../shared``, starts a subprocess, speaks, opens a browser or a display.
+``../shared``, starts a subprocess, speaks, opens a browser or a display, or
+takes seconds on its own.
 Tests that ask for the real-data or display fixtures are put in the group
 here; any other test that does one of these things without the ``slow``
 marker fails and says so, so the quick loop stays quick.
@@ -11,6 +12,7 @@ marker fails and says so, so the quick loop stays quick.
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +22,11 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Libraries ask the platform for the processor once per process, and Python
+# answers by running `uname -p`: asked here, before any test, it is no test's
+# subprocess.
+platform.processor()
 
 # Fixtures that make a test slow by their nature.
 SLOW_FIXTURES = frozenset({"realdata", "real_videos", "real_images", "xvfb"})
