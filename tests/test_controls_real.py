@@ -21,7 +21,7 @@ from conftest import realdata_dir
 from control_helpers import NO_MASK
 from synthetic_body import render
 
-from coach.core.controls import BodyControls, Command, ControlUse
+from coach.core.controls import BodyControls, Command, ControlsConfig, ControlUse
 from coach.core.features import FeatureExtractor, Features
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata, pytest.mark.realmodel]
@@ -35,6 +35,7 @@ ARMS_OVERHEAD: dict[str, list[tuple[float, float]]] = {
     "x16_child_sarva.mp4": [(3.6, 6.4), (26.0, 30.0)],
 }
 BOUNDARY_S = 0.3
+CONTROLS = ControlsConfig()
 
 
 def _clips() -> list[dict[str, Any]]:
@@ -57,6 +58,7 @@ class Judged:
     running: list[ControlUse]
     paused: list[ControlUse]
     frames: int
+    longest_unseen_s: float = 0.0
 
 
 _JUDGED: dict[str, Judged] = {}
@@ -84,6 +86,7 @@ def judged(real_videos: Path, name: str) -> Judged:
     paused = BodyControls(routine.session.controls)
     running.update(_down_on_the_mat(-0.1), -0.1, watch_pause=True, watch_leave=True, paused=False)
     result = Judged([], [], 0)
+    unseen_since: float | None = None
     source = VideoFileSource(path)
     step = max(1, round(source.fps / MAX_FPS))
     try:
@@ -93,6 +96,11 @@ def judged(real_videos: Path, name: str) -> Judged:
                     continue
                 features = extractor.update(estimator.estimate(frame.image, frame.t_s))
                 result.frames += 1
+                if features.present:
+                    unseen_since = None
+                else:
+                    unseen_since = frame.t_s if unseen_since is None else unseen_since
+                    result.longest_unseen_s = max(result.longest_unseen_s, frame.t_s - unseen_since)
                 result.running += running.update(
                     features, frame.t_s, watch_pause=True, watch_leave=True, paused=False
                 )
@@ -114,6 +122,8 @@ def test_no_clip_gives_a_control(real_videos: Path, name: str) -> None:
     result = judged(real_videos, name)
     assert result.frames > 0
     assert result.running == [], _show(result.running)
+    # A person on the mat is seen: leaving is far from being taken for it.
+    assert result.longest_unseen_s < 0.1 * CONTROLS.leave_after_s
 
 
 @pytest.mark.parametrize("name", sorted(CLIPS))
