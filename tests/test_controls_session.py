@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from types import MappingProxyType
 
 import pytest
@@ -9,6 +10,7 @@ from control_helpers import ARMS_UP, one_hand_up
 from session_helpers import SESSION_CUES, Scripts, cue_keys, routine, spec, timeline
 from synthetic_body import Camera, Segment, sequence
 
+from coach.core.controls import ControlsConfig
 from coach.core.events import Event, EventKind
 from coach.core.features import FeatureExtractor
 from coach.core.record import summarize
@@ -186,3 +188,18 @@ def test_the_screen_shows_a_control_building_up() -> None:
     for pose in sequence(plan, fps=FPS, camera=CAM):
         ctrl.update(extractor.update(pose), pose.t_s)
     assert ctrl.view.control_text == "Keep still to pause: 2 s"
+
+
+def test_the_handout_gives_the_floor_controls_in_the_coachs_words() -> None:
+    from coach.adapters.handout import render_handout
+    from coach.adapters.routine_store import DEFAULT_ROUTINE, open_routine
+
+    routine = open_routine(DEFAULT_ROUTINE)
+    page = render_handout(routine)
+    assert "Controlling the coach from the mat" in page
+    assert "raise both hands above your head to carry on" in page
+    off = dataclasses.replace(
+        routine,
+        session=dataclasses.replace(routine.session, controls=ControlsConfig(enabled=False)),
+    )
+    assert "Controlling the coach from the mat" not in render_handout(off)

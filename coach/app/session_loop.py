@@ -761,6 +761,11 @@ def _run_exercises(
             console.print(
                 f"Keys {where}: space pause/resume · s skip · q stop (Ctrl-C also stops)."
             )
+        if routine.session.controls.enabled:
+            console.print(
+                "From the mat: sit or kneel up and keep still to pause; then both hands "
+                "above your head carry on, one hand skips; leaving the mat stops."
+            )
         recorder = stack.enter_context(
             SessionRecorder(options.out or default_recordings_dir(), name=routine.name)
         )
