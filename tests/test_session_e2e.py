@@ -37,6 +37,8 @@ def make_routine(folder: Path) -> Path:
     # A short welcome leaves more of the clip for the exercise (the intros stay as bundled).
     text, n = re.subn(r"^welcome = [^\n]*$", 'welcome = "Hello."', text, flags=re.M)
     assert n == 1
+    text, n = re.subn(r"^controls = [^\n]*$", 'controls = "Sit up to pause."', text, flags=re.M)
+    assert n == 1
     head, *blocks = text.split("[[exercises]]")
     out = [head]
     for block in blocks:

@@ -90,6 +90,13 @@ def render_handout(routine: Routine) -> str:
             "</section>",
         ]
     parts.append(_safety(routine))
+    controls = routine.session_cues.get("controls")
+    if controls and routine.session.controls.enabled:
+        # The same words the coach says after its welcome.
+        parts += [
+            '<section class="controls"><h2>Controlling the coach from the mat</h2>',
+            f"<p>{escape(controls)}</p></section>",
+        ]
     rows = "".join("<tr><td></td><td></td><td></td><td></td></tr>" for _ in range(_LOG_ROWS))
     parts += [
         "<h2>My sessions</h2>",

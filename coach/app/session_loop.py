@@ -41,6 +41,7 @@ DRAIN_POLL_S = 0.05
 BAD_FRAME_LIMIT = 30  # this many failed frames in a row end the session
 OVERLAY_MAX_WIDTH = 960  # larger frames are shown and saved at this width
 KEY_POLL_S = 0.1
+SESSION_ENDS = frozenset({EventKind.SESSION_STOPPED, EventKind.SESSION_COMPLETED})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -450,15 +451,9 @@ class SessionLoop:
 
     def command(self, name: str, t_s: float) -> None:
         """Run a person's command: pause (toggles), skip or stop; pause and stop hush the voice."""
-        ctrl = self.controller
         if name in ("pause", "stop"):
             self.gate.silence(t_s)
-        if name == "pause":
-            self.handle(ctrl.toggle_pause(t_s), t_s)
-        elif name == "skip":
-            self.handle(ctrl.skip(t_s), t_s)
-        elif name == "stop":
-            self.handle(ctrl.stop(t_s, "user"), t_s)
+        self.handle(self.controller.command(name, t_s, by="key"), t_s)
 
     # ------------------------------------------------------------------- frames
     def _perception(self) -> Perception:
@@ -775,6 +770,11 @@ def _run_exercises(
             console.print(
                 f"Keys {where}: space pause/resume · s skip · q stop (Ctrl-C also stops)."
             )
+        if routine.session.controls.enabled:
+            console.print(
+                "From the mat: sit or kneel up and keep still to pause; then both hands "
+                "above your head carry on, one hand skips; leaving the mat stops."
+            )
         recorder = stack.enter_context(
             SessionRecorder(options.out or default_recordings_dir(), name=routine.name)
         )
@@ -825,7 +825,12 @@ def _run_exercises(
         if window is not None:
             window.close()
         if pain_after is not None:
-            loop.handle(controller.rate_pain("after", pain_after, loop.last_t), loop.last_t)
+            # Rated as the session ended: a person who left the mat is not
+            # timed for the wait before the coach ended it.
+            ended = next(
+                (e.t_s for e in reversed(loop.events) if e.kind in SESSION_ENDS), loop.last_t
+            )
+            loop.handle(controller.rate_pain("after", pain_after, ended), ended)
             loop.drain()
         completed = any(e.kind is EventKind.SESSION_COMPLETED for e in loop.events)
         summary = summarize(routine, loop.events, complete=completed)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coach.core.controls import ControlsConfig
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 from coach.errors import RoutineError
@@ -124,6 +125,8 @@ class SessionConfig:
             hint always comes first.
         high_contrast: The window in white and yellow on solid black, in large
             type, for a person who sees it from the mat or sees poorly.
+        controls: How the body pauses, resumes, skips and stops the session
+            (the ``[session.controls]`` table).
     """
 
     setup_stable_s: float = knob(1.0, 0.0, 30.0, "s", "view right this long before starting")
@@ -142,6 +145,7 @@ class SessionConfig:
     stall_hint_s: float = knob(20.0, 5.0, 120.0, "s", "nothing counted this long: a hint")
     stall_move_on_s: float = knob(60.0, 15.0, 600.0, "s", "nothing counted this long: move on")
     high_contrast: bool = False
+    controls: ControlsConfig = field(default_factory=ControlsConfig)
 
     def __post_init__(self) -> None:
         for name in (
@@ -266,6 +270,7 @@ OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = (
     "pain_not_improving",
     "next",
     "stall_move_on",
+    "controls",
 )
 
 # Placeholders cue texts may use; the coach fills them with str.format.
