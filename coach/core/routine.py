@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coach.core.controls import ControlsConfig
+from coach.core.controls_config import ControlsConfig
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 from coach.errors import RoutineError
