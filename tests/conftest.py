@@ -11,6 +11,7 @@ marker fails and says so, so the quick loop stays quick.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -43,6 +44,22 @@ def realdata_dir() -> Path | None:
         if (path / "images" / "manifest.csv").is_file():
             return path
     return None
+
+
+ANNOTATION_FILES = ("annotations.json", "annotations-2.json")
+
+
+def annotated_clips() -> dict[str, dict[str, Any]]:
+    """Every annotated clip of both dev sets by file name (none when the real data is missing)."""
+    folder = realdata_dir()
+    if folder is None:
+        return {}
+    clips: dict[str, dict[str, Any]] = {}
+    for name in ANNOTATION_FILES:
+        path = folder / "videos" / name
+        if path.is_file():
+            clips.update({clip["file"]: clip for clip in json.loads(path.read_text("utf-8"))})
+    return clips
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

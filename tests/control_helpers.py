@@ -23,7 +23,10 @@ NO_MASK = Camera(mask=False)
 
 
 def with_points(pose: Pose, xy: np.ndarray, world: np.ndarray | None = None) -> Pose:
-    """``pose`` with its points moved; world landmarks placed as synthetic_body places them."""
+    """``pose`` with its points moved, silhouette kept.
+
+    Without ``world``, the world landmarks are placed as synthetic_body places them.
+    """
     if world is None:
         world = np.zeros_like(np.asarray(pose.world))
         hips = xy[[int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]].mean(axis=0)
@@ -36,6 +39,7 @@ def with_points(pose: Pose, xy: np.ndarray, world: np.ndarray | None = None) -> 
         visibility=pose.visibility,
         presence=pose.presence,
         image_size=pose.image_size,
+        mask=pose.mask,
     )
 
 

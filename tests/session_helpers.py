@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -373,3 +375,35 @@ def kinds(events: Sequence[Event]) -> list[str]:
 
 def cue_keys(events: Sequence[Event]) -> list[str]:
     return [e["key"] for e in events if e.kind is EventKind.CUE]
+
+
+def write_bundled_with_doses(
+    folder: Path, doses: Mapping[str, Mapping[str, object]], *, name: str | None = None
+) -> Path:
+    """The bundled routine with these doses and short spoken texts, written to ``folder``.
+
+    A short welcome and controls text leave more of a clip for the exercises
+    (the intros stay as bundled). The file is checked to be a valid routine.
+    """
+    from coach.adapters.routine_store import bundled_dir
+    from coach.core.routine import parse_routine
+
+    text = (bundled_dir() / "back-spasm-relief.toml").read_text(encoding="utf-8")
+    if name is not None:
+        text = text.replace('name = "back-spasm-relief"', f'name = "{name}"', 1)
+    for key, short in (("welcome", "Hello."), ("controls", "Sit up to pause.")):
+        text, n = re.subn(rf"^{key} = [^\n]*$", f'{key} = "{short}"', text, flags=re.M)
+        assert n == 1, key
+    head, *blocks = text.split("[[exercises]]")
+    out = [head]
+    for block in blocks:
+        kind = re.search(r'^kind = "(\w+)"', block, re.MULTILINE)
+        assert kind is not None
+        for key, value in doses[kind.group(1)].items():
+            block, n = re.subn(rf"^{key} = [^\n]*$", f"{key} = {value}", block, flags=re.M)
+            assert n == 1, (kind.group(1), key)
+        out.append(block)
+    path = folder / "test-routine.toml"
+    path.write_text("[[exercises]]".join(out), encoding="utf-8")
+    parse_routine(path.read_text(encoding="utf-8"), str(path))  # valid, or fail here
+    return path

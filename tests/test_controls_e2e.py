@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from control_helpers import with_points
 from rich.console import Console
+from session_helpers import write_bundled_with_doses
 
-from coach.adapters.routine_store import bundled_dir
 from coach.core.events import EventKind
 from coach.core.landmarks import SIDE_LANDMARKS, Joint, Landmark, Side
 from coach.core.pose import Pose
@@ -127,22 +127,7 @@ def stitch(videos: Path, parts: list[Part], target: Path) -> list[tuple[float, f
 
 
 def floor_routine(folder: Path) -> Routine:
-    text = (bundled_dir() / "back-spasm-relief.toml").read_text(encoding="utf-8")
-    text = re.sub(r"^welcome = [^\n]*$", 'welcome = "Hello."', text, count=1, flags=re.M)
-    text = re.sub(
-        r"^controls = [^\n]*$", 'controls = "Sit up to pause."', text, count=1, flags=re.M
-    )
-    head, *blocks = text.split("[[exercises]]")
-    out = [head]
-    for block in blocks:
-        kind = re.search(r'^kind = "(\w+)"', block, re.MULTILINE)
-        assert kind is not None
-        for key, value in DOSES[kind.group(1)].items():
-            block, n = re.subn(rf"^{key} = [^\n]*$", f"{key} = {value}", block, flags=re.M)
-            assert n == 1, (kind.group(1), key)
-        out.append(block)
-    path = folder / "floor-routine.toml"
-    path.write_text("[[exercises]]".join(out), encoding="utf-8")
+    path = write_bundled_with_doses(folder, DOSES)
     return parse_routine(path.read_text(encoding="utf-8"), str(path))
 
 
@@ -167,16 +152,7 @@ def lower_far_arm(pose: Pose) -> Pose:
     reach = np.array([0.55, 1.1, 1.2, 1.2, 1.15])  # elbow, wrist, hand points, in torsos
     xy[arm] = xy[shoulder] + np.outer(reach, [0.0, torso])
     world[arm] = world[shoulder] + np.outer(reach, [0.0, torso_m, 0.0])
-    return Pose(
-        t_s=pose.t_s,
-        xy=xy.astype(np.float32),
-        z=pose.z,
-        world=world.astype(np.float32),
-        visibility=pose.visibility,
-        presence=pose.presence,
-        image_size=pose.image_size,
-        mask=pose.mask,
-    )
+    return with_points(pose, xy, world)
 
 
 class OneHandDuring:

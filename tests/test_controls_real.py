@@ -11,13 +11,11 @@ arms are raised overhead may resume, and nothing may skip or stop.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import realdata_dir
+from conftest import annotated_clips
 from control_helpers import NO_MASK
 from synthetic_body import render
 
@@ -27,7 +25,6 @@ from coach.core.features import FeatureExtractor, Features
 pytestmark = [pytest.mark.slow, pytest.mark.realdata, pytest.mark.realmodel]
 
 MAX_FPS = 30.0
-ANNOTATION_FILES = ("annotations.json", "annotations-2.json")
 # Where the annotations say a person holds both arms overhead while kneeling up
 # (x16: "arms overhead ~3.6-6.4", "rises with arms overhead ~26-30"), with the
 # annotations' own tolerance around each boundary.
@@ -38,19 +35,7 @@ BOUNDARY_S = 0.3
 CONTROLS = ControlsConfig()
 
 
-def _clips() -> list[dict[str, Any]]:
-    folder = realdata_dir()
-    if folder is None:
-        return []
-    clips = []
-    for name in ANNOTATION_FILES:
-        path = folder / "videos" / name
-        if path.is_file():
-            clips += json.loads(path.read_text(encoding="utf-8"))
-    return clips
-
-
-CLIPS = {clip["file"]: clip for clip in _clips()}
+CLIPS = annotated_clips()
 
 
 @dataclass

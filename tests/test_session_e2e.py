@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -14,9 +13,8 @@ import wave
 from pathlib import Path
 
 import pytest
+from session_helpers import write_bundled_with_doses
 
-from coach.adapters.routine_store import bundled_dir
-from coach.core.routine import parse_routine
 from coach.core.safety import RED_FLAG_KEYS
 
 pytestmark = [pytest.mark.realdata, pytest.mark.realmodel]
@@ -32,26 +30,7 @@ REQUIRED_FILES = ("session.json", "routine.toml", "safety.json", "events.jsonl",
 
 def make_routine(folder: Path) -> Path:
     """The bundled routine with the doses above, written to ``folder``."""
-    text = (bundled_dir() / "back-spasm-relief.toml").read_text(encoding="utf-8")
-    text = text.replace('name = "back-spasm-relief"', 'name = "back-spasm-relief-test"', 1)
-    # A short welcome leaves more of the clip for the exercise (the intros stay as bundled).
-    text, n = re.subn(r"^welcome = [^\n]*$", 'welcome = "Hello."', text, flags=re.M)
-    assert n == 1
-    text, n = re.subn(r"^controls = [^\n]*$", 'controls = "Sit up to pause."', text, flags=re.M)
-    assert n == 1
-    head, *blocks = text.split("[[exercises]]")
-    out = [head]
-    for block in blocks:
-        kind = re.search(r'^kind = "(\w+)"', block, re.MULTILINE)
-        assert kind is not None
-        for key, value in TEST_DOSES[kind.group(1)].items():
-            block, n = re.subn(rf"^{key} = [^\n]*$", f"{key} = {value}", block, flags=re.M)
-            assert n == 1, (kind.group(1), key)
-        out.append(block)
-    path = folder / "test-routine.toml"
-    path.write_text("[[exercises]]".join(out), encoding="utf-8")
-    parse_routine(path.read_text(encoding="utf-8"), str(path))  # valid, or fail here
-    return path
+    return write_bundled_with_doses(folder, TEST_DOSES, name="back-spasm-relief-test")
 
 
 def coach_run(*args: str, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
