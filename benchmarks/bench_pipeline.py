@@ -1,14 +1,15 @@
-"""How fast the coach sees: the bare pose model against the whole per-frame pipeline.
+"""How fast the coach sees: the bare pose model against the coach, per frame and as whole processes.
 
-Runs on a real video, re-encoded once at a camera's 640x480 as Motion-JPEG
-(what webcams send), and times in the same run, frame by frame:
+Per frame (the default part): a real video, re-encoded once at a camera's
+640x480 as Motion-JPEG (what webcams send), timed in the same run, frame by
+frame:
 
   bare      MediaPipe ``detect_for_video`` alone (VIDEO mode), on frames that
             were decoded, resized and converted to MediaPipe images beforehand;
   pipeline  what the coach does for every frame: decode the video and resize
-            (``VideoFileSource``, which decodes ahead in a thread), the pose
-            adapter (colour conversion, the model, conversion to ``Pose``) and
-            the feature extractor (angles, side, view checks, smoothing).
+            (``VideoFileSource``, which decodes ahead in a thread), then the
+            frame pipeline (``FramePipeline``: the pose adapter's colour
+            conversion, the model and conversion to ``Pose``; the features).
 
 Two landmarkers run side by side and every frame goes through the bare call
 and then through the pipeline, so a burst of load from other programs hits
@@ -16,15 +17,29 @@ both alike. Without and with segmentation masks. With --full-size the
 pipeline decodes the original file and resizes every frame itself, which
 shows what decoding full-HD footage costs on top.
 
+Whole processes (--processes): ``coach analyze`` as a person runs it, against
+``benchmarks/bare_pose.py`` (decode every frame with OpenCV, run MediaPipe's
+pose landmarker on it, nothing else) on the same file, for a hip-lift, a
+child's pose and a cat-cow clip. Each pair runs --rounds times, alternating;
+the median wall time and the median CPU time (user + system of the process)
+are compared. On a shared machine the CPU time is the steadier figure. The
+bare script runs without masks, and is timed twice: importing MediaPipe as
+usual, and loading the pose landmarker alone as the coach does, which shows
+what the coach adds per frame apart from what it saves at start-up.
+
     python benchmarks/bench_pipeline.py [--video PATH] [--frames N] [--rounds 1]
                                         [--prefetch 4] [--mask both|no|yes] [--full-size]
+    python benchmarks/bench_pipeline.py --processes [--rounds 3] [--clip KIND=PATH ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,14 +51,31 @@ import cv2
 import numpy as np
 
 from coach.adapters.frames import VideoFileSource
-from coach.adapters.pose_model import MediaPipePoseEstimator, quiet_native_stderr, verify_model
-from coach.core.features import FeatureExtractor
+from coach.adapters.pose_model import (
+    MediaPipePoseEstimator,
+    pose_tasks,
+    quiet_native_stderr,
+    verify_model,
+)
+from coach.app.pipeline import FramePipeline
+from coach.core.features import LANDMARKS_ONLY, WITH_SILHOUETTE
+from coach.core.pose import Pose
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_VIDEO = ROOT.parent / "shared" / "realdata" / "videos" / "v07_bridge_ws.mp4"
+VIDEOS = ROOT.parent / "shared" / "realdata" / "videos"
+DEFAULT_VIDEO = VIDEOS / "v07_bridge_ws.mp4"
 SIZE = (640, 480)
 MAX_OVERHEAD = 0.10  # the pipeline may add at most this over the bare model call
 MIN_FPS = 30.0
+BARE_SCRIPT = Path(__file__).resolve().parent / "bare_pose.py"
+# One clip per exercise (see the manifests in the real data), and how much
+# longer than the bare model the whole ``coach analyze`` may take on it.
+PROCESS_CLIPS = {
+    "hip_lift": VIDEOS / "v07_bridge_ws.mp4",
+    "childs_pose": VIDEOS / "v03_child_tj.mp4",
+    "cat_cow": VIDEOS / "v01_catcow_tj.mp4",
+}
+MAX_PROCESS_RATIO = {"hip_lift": 1.10, "childs_pose": 1.10, "cat_cow": 1.25}
 
 
 @dataclass
@@ -94,35 +126,51 @@ def decode_all(video: Path) -> tuple[list[np.ndarray], float]:
 
 def bare_landmarker(segmentation: bool) -> Any:
     """A landmarker made straight from the Tasks API, as the adapter makes it."""
-    from mediapipe.tasks.python import BaseOptions, vision
-
-    options = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(verify_model())),
-        running_mode=vision.RunningMode.VIDEO,
+    tasks = pose_tasks()
+    options = tasks.options(
+        base_options=tasks.base_options(model_asset_path=str(verify_model())),
+        running_mode=tasks.running_mode.VIDEO,
         num_poses=1,
         output_segmentation_masks=segmentation,
     )
     with quiet_native_stderr():
-        return vision.PoseLandmarker.create_from_options(options)
+        return tasks.landmarker.create_from_options(options)
+
+
+class TimedEstimator:
+    """The real estimator, with the time of its last call."""
+
+    def __init__(self, inner: MediaPipePoseEstimator) -> None:
+        self.inner = inner
+        self.last_s = 0.0
+
+    def estimate(self, image: np.ndarray, t_s: float) -> Pose:
+        start = time.perf_counter()
+        pose = self.inner.estimate(image, t_s)
+        self.last_s = time.perf_counter() - start
+        return pose
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def paired_pass(
     frames_bgr: list[np.ndarray], video: Path, segmentation: bool, prefetch: int
 ) -> tuple[Timings, Timings, dict[str, list[float]]]:
     """Every frame through the bare call, then through the pipeline; both timed."""
-    import mediapipe as mp
-
+    tasks = pose_tasks()
     images = [
-        mp.Image(image_format=mp.ImageFormat.SRGB, data=cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
+        tasks.image(image_format=tasks.image_format.SRGB, data=cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
         for f in frames_bgr
     ]
     bare, pipe = Timings(), Timings()
     stages: dict[str, list[float]] = {"wait for frame": [], "pose adapter": [], "features": []}
     landmarker = bare_landmarker(segmentation)
-    extractor = FeatureExtractor()
     source = VideoFileSource(video, size=SIZE, prefetch=prefetch)
+    estimator = TimedEstimator(MediaPipePoseEstimator(segmentation=segmentation))
+    perception = WITH_SILHOUETTE if segmentation else LANDMARKS_ONLY
     try:
-        with MediaPipePoseEstimator(segmentation=segmentation) as estimator:
+        with FramePipeline(estimator, perception=perception) as pipeline:
             # Warm both up outside the timing (first-frame set-up and warnings).
             with quiet_native_stderr():
                 landmarker.detect_for_video(images[0], 0)
@@ -144,13 +192,12 @@ def paired_pass(
                     if frame is None:
                         return False
                     t3 = time.perf_counter()
-                    pose = estimator.estimate(frame.image, frame.t_s)
-                    t4 = time.perf_counter()
-                    features = extractor.update(pose)
+                    seen = pipeline.see(frame.image, frame.t_s)
                     t5 = time.perf_counter()
                     pipe.frame_s.append(t5 - t2)
-                    pipe.found += features.side is not None
-                    for key, span in zip(stages, (t3 - t2, t4 - t3, t5 - t4), strict=True):
+                    pipe.found += seen.features.side is not None
+                    pose_s = estimator.last_s
+                    for key, span in zip(stages, (t3 - t2, pose_s, t5 - t3 - pose_s), strict=True):
                         stages[key].append(span)
                     return True
 
@@ -239,6 +286,85 @@ def run_all(args: argparse.Namespace, tmp: Path) -> int:
     return 0 if ok else 1
 
 
+# --------------------------------------------------------------- whole processes
+def timed_process(command: list[str]) -> tuple[float, float, str]:
+    """Run a command to its end: wall seconds, CPU seconds (user + system) and its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        command, capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"}
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout
+
+
+def process_commands(kind: str, clip: Path) -> dict[str, list[str]]:
+    """The coach's analysis of a clip, and the bare model run over the same file."""
+    model = str(verify_model())
+    bare = [sys.executable, str(BARE_SCRIPT), str(clip), model]
+    return {
+        "coach analyze": [
+            sys.executable,
+            "-m",
+            "coach",
+            "analyze",
+            str(clip),
+            "-e",
+            kind,
+            "--json",
+        ],
+        "bare": bare,
+        "bare, lean import": [*bare, "--lean-import"],
+    }
+
+
+def run_processes(args: argparse.Namespace) -> int:
+    """Whole ``coach analyze`` against the bare model per clip; 0 when every target holds."""
+    clips = dict(PROCESS_CLIPS)
+    for given in args.clip or []:
+        kind, _, path = given.partition("=")
+        clips[kind] = Path(path)
+    print(
+        f"whole processes, median of {args.rounds} alternating rounds; "
+        f"{os.cpu_count()} cpus, load average {load_average()}"
+    )
+    ok = True
+    for kind, clip in clips.items():
+        commands = process_commands(kind, clip)
+        walls: dict[str, list[float]] = {name: [] for name in commands}
+        cpus: dict[str, list[float]] = {name: [] for name in commands}
+        frames = 0
+        for _ in range(args.rounds):
+            for name, command in commands.items():
+                wall, cpu, out = timed_process(command)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+                if name == "coach analyze":
+                    frames = int(json.loads(out)["frames"])
+        limit = MAX_PROCESS_RATIO.get(kind, 1.10)
+        print(f"\n{kind}: {clip.name}, {frames} frames, target <= {limit:.2f}x")
+        coach_wall = statistics.median(walls["coach analyze"])
+        coach_cpu = statistics.median(cpus["coach analyze"])
+        for name in commands:
+            wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
+            line = f"  {name:<18} {wall:6.2f} s wall {cpu:6.2f} s cpu"
+            if name != "coach analyze":
+                wall_ratio, cpu_ratio = coach_wall / wall, coach_cpu / cpu
+                holds = wall_ratio <= limit and cpu_ratio <= limit
+                ok &= holds
+                line += (
+                    f"   coach / this: {wall_ratio:.2f}x wall, {cpu_ratio:.2f}x cpu "
+                    f"-> {'OK' if holds else 'MISSED'}"
+                )
+            print(line)
+    print(f"\nload average after: {load_average()}")
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -258,7 +384,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="decode the original file in the pipeline and resize each frame",
     )
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="time whole coach analyze processes against the bare model script instead",
+    )
+    parser.add_argument(
+        "--clip",
+        action="append",
+        metavar="KIND=PATH",
+        help="with --processes: the clip for an exercise (repeat)",
+    )
     args = parser.parse_args(argv)
+    if args.processes:
+        return run_processes(args)
     if not args.video.is_file():
         print(f"Video not found: {args.video}", file=sys.stderr)
         return 2

@@ -2,8 +2,9 @@
 
 Plays real videos at 640x480 as if they came from a camera (each frame released
 on the wall clock at its own time; a loop that falls behind skips frames, as it
-would live), and runs the whole session on them: the pose model with
-segmentation, features, the session with the bundled routine, the cue policy,
+would live), and runs the whole session on them: the pose model (with the
+person's silhouette while cat-cow is under way), features, the session with
+the bundled routine, the cue policy,
 the real voice (pyttsx3 + espeak-ng writing WAV files, or playing aloud with
 --voice audio), the overlay drawn on every frame (off screen, or in a real
 window on an Xvfb display with --window xvfb) and the session record.
@@ -19,8 +20,15 @@ beside the routine's own cues. Reported:
   cue -> voice start from the same event to the engine starting the utterance
                      (the WAV file appearing; --voice wav only)
 
+With --unattended, a recorded routine instead: the videos in turn, each
+looped, written as one 640x360 video of about --seconds, run by ``coach run
+--no-realtime --headless --mute`` as a whole process; reported are the
+video's length against the run's wall and CPU time, and what the session
+reached. Faster than real time means the wall time is the shorter.
+
     python benchmarks/bench_session.py [--video PATH ...] [--seconds 40]
         [--window offscreen|xvfb] [--voice wav|audio] [--cue-every 2.0]
+    python benchmarks/bench_session.py --unattended [--seconds 240] [--video PATH ...]
 """
 
 from __future__ import annotations
@@ -56,6 +64,8 @@ from coach.core.session import SessionController
 ROOT = Path(__file__).resolve().parents[1]
 VIDEOS = ROOT.parent / "shared" / "realdata" / "videos"
 DEFAULT_VIDEOS = ("v03_child_tj.mp4", "v07_bridge_ws.mp4", "v01_catcow_tj.mp4")
+# A routine's exercises in its order, each by other people in other rooms.
+ROUTINE_VIDEOS = ("v03_child_tj.mp4", "x05_catcow_renew.mp4", "v07_bridge_ws.mp4")
 SIZE = (640, 480)
 TARGET_FPS = 30.0
 TARGET_CUE_MS = 200.0
@@ -116,6 +126,12 @@ class TimedEstimator:
         self.ms.append((time.perf_counter() - start) * 1000.0)
         return pose
 
+    def prepare(self, segmentation: bool) -> None:
+        self.inner.prepare(segmentation)
+
+    def use_segmentation(self, segmentation: bool, *, wait: bool = False) -> None:
+        self.inner.use_segmentation(segmentation, wait=wait)
+
     def close(self) -> None:
         self.inner.close()
 
@@ -162,12 +178,77 @@ def start_xvfb() -> subprocess.Popen[bytes]:
             break
         time.sleep(0.05)
     os.environ["DISPLAY"] = display
+    os.environ["QT_X11_NO_MITSHM"] = "1"  # shared-memory drawing can stay black on Xvfb
     os.environ.pop("WAYLAND_DISPLAY", None)
     return proc
 
 
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
+
+
+def stitch(paths: list[Path], target: Path, seconds: float) -> float:
+    """The videos in turn, each looped for its share of ``seconds``, as one 640x360 video."""
+    import cv2
+
+    size, fps = (640, 360), TARGET_FPS
+    writer = cv2.VideoWriter(str(target), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+    written = 0
+    try:
+        for path in paths:
+            source = VideoFileSource(path, prefetch=0)
+            images = [frame.image for frame in source]
+            source.close()
+            share = round(seconds / len(paths) * fps)
+            for k in range(share):
+                image = images[min(len(images) - 1, int(k / fps * source.fps) % len(images))]
+                scale = min(size[0] / image.shape[1], size[1] / image.shape[0])
+                small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+                canvas = np.zeros((size[1], size[0], 3), np.uint8)
+                top, left = (size[1] - small.shape[0]) // 2, (size[0] - small.shape[1]) // 2
+                canvas[top : top + small.shape[0], left : left + small.shape[1]] = small
+                writer.write(canvas)
+                written += 1
+    finally:
+        writer.release()
+    return written / fps
+
+
+def unattended(paths: list[Path], seconds: float) -> int:
+    """A recorded routine run by ``coach run --no-realtime``; 0 when faster than real time."""
+    import json
+    import resource
+
+    tmp = Path(tempfile.mkdtemp(prefix="coach-bench-"))
+    try:
+        video = tmp / "routine.mp4"
+        length = stitch(paths, video, seconds)
+        command = [
+            sys.executable, "-m", "coach", "run", "--source", str(video), "--no-realtime",
+            "--headless", "--mute", "--answers", "no", "--pain-before", "3",
+            "--pain-after", "3", "--out", str(tmp / "records"),
+        ]  # fmt: skip
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode != 0:
+            sys.exit(done.stdout[-2000:] + done.stderr[-2000:])
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        summary = json.loads(next((tmp / "records").glob("*/summary.json")).read_text())
+        loop = summary.get("loop", {})
+        reached = [e.get("kind") for e in summary.get("exercises", []) if e.get("started")]
+        print(f"videos       {', '.join(p.name for p in paths)}, stitched at 640x360")
+        print(f"video        {length:.1f} s, {loop.get('frames')} frames processed")
+        print(
+            f"run          {wall:.1f} s wall ({length / wall:.2f}x real time), {cpu:.1f} s CPU; "
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        )
+        print(f"reached      {', '.join(map(str, reached)) or 'no exercise'}")
+        return 0 if wall < length else 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> int:
@@ -177,11 +258,18 @@ def main() -> int:
     parser.add_argument("--window", choices=("offscreen", "xvfb"), default="offscreen")
     parser.add_argument("--voice", choices=("wav", "audio"), default="wav")
     parser.add_argument("--cue-every", type=float, default=2.0, help="extra cue every N s")
+    parser.add_argument(
+        "--unattended", action="store_true", help="a recorded routine run by coach run instead"
+    )
     args = parser.parse_args()
-    paths = args.video or [VIDEOS / name for name in DEFAULT_VIDEOS]
+    paths = args.video or [
+        VIDEOS / name for name in (ROUTINE_VIDEOS if args.unattended else DEFAULT_VIDEOS)
+    ]
     for path in paths:
         if not path.is_file():
             sys.exit(f"video not found: {path}")
+    if args.unattended:
+        return unattended(paths, args.seconds)
 
     xvfb = start_xvfb() if args.window == "xvfb" else None
     tmp = Path(tempfile.mkdtemp(prefix="coach-bench-"))
@@ -192,7 +280,8 @@ def main() -> int:
         speaker = Pyttsx3Speaker() if args.voice == "audio" else WavSpeaker(voice_dir)
         watch = FileWatch(voice_dir) if args.voice == "wav" else None
         window = OverlayWindow("coach") if xvfb is not None else Offscreen()
-        estimator = TimedEstimator(MediaPipePoseEstimator(mode="video", segmentation=True))
+        # The session asks for the silhouette while cat-cow is under way.
+        estimator = TimedEstimator(MediaPipePoseEstimator(mode="video", segmentation=False))
         recorder = SessionRecorder(tmp / "records", name="bench")
         recorder.start(routine=routine, source="bench", started_at=datetime.now())
         loop = SessionLoop(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -373,3 +374,27 @@ def kinds(events: Sequence[Event]) -> list[str]:
 
 def cue_keys(events: Sequence[Event]) -> list[str]:
     return [e["key"] for e in events if e.kind is EventKind.CUE]
+
+
+def write_bundled_with_doses(
+    folder: Path, doses: Mapping[str, Mapping[str, object]], *, name: str | None = None
+) -> Path:
+    """A therapist's short routine: the bundled one with these doses and short spoken texts.
+
+    A short welcome and controls text leave more of a clip for the exercises
+    (the intros stay as bundled). The file is checked to be a valid routine.
+    """
+    from coach.adapters.routine_store import open_routine
+
+    lines = [
+        'extends = "back-spasm-relief"',
+        f'name = "{name or "back-spasm-relief"}"',
+        'session_cues = { welcome = "Hello.", controls = "Sit up to pause." }',
+    ]
+    for kind, dose in doses.items():
+        inline = ", ".join(f"{key} = {value}" for key, value in dose.items())
+        lines += ["[[exercises]]", f'kind = "{kind}"', f"dose = {{ {inline} }}"]
+    path = folder / "test-routine.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    open_routine(str(path))  # valid, or fail here
+    return path

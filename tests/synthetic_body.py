@@ -231,7 +231,7 @@ def _draw_mask(
         y1 = min(height, int(max(pa[1], pb[1]) + r) + 2)
         if x0 >= x1 or y0 >= y1:
             continue
-        ys, xs = np.mgrid[y0:y1, x0:x1]
+        ys, xs = np.arange(y0, y1)[:, None], np.arange(x0, x1)[None, :]  # broadcast, not a grid
         gx = xs + 0.5 - pa[0]
         gy = ys + 0.5 - pa[1]
         d = pb - pa

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import realdata_dir
+from conftest import annotated_clips
 from typer.testing import CliRunner
 
 from coach.app.analyze import AnalysisResult, analyze_video
@@ -19,23 +19,9 @@ from coach.core.exercises import EXERCISES
 from coach.core.states import ExerciseKind
 
 MAX_FPS = 30.0
-ANNOTATION_FILES = ("annotations.json", "annotations-2.json")
 
 
-def _clips() -> list[dict[str, Any]]:
-    """Every annotated clip of both dev sets (none when the real data is missing)."""
-    folder = realdata_dir()
-    if folder is None:
-        return []
-    clips = []
-    for name in ANNOTATION_FILES:
-        path = folder / "videos" / name
-        if path.is_file():
-            clips += json.loads(path.read_text(encoding="utf-8"))
-    return clips
-
-
-CLIPS = {clip["file"]: clip for clip in _clips()}
+CLIPS = annotated_clips()
 EXERCISE_VIDEOS = tuple(name for name, clip in CLIPS.items() if clip["exercise"] != "none")
 NEGATIVE_VIDEOS = tuple(name for name, clip in CLIPS.items() if clip["exercise"] == "none")
 # Negatives of the annotations that show an exercise the coach guides besides the three

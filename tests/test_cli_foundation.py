@@ -47,6 +47,7 @@ def headless_env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_help_is_fast_and_loads_no_heavy_library():
     start = time.monotonic()
     out = subprocess.run(
@@ -73,6 +74,7 @@ def run_doctor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
     return result
 
 
+@pytest.mark.slow
 def test_doctor_runs_without_display_and_says_what_is_missing():
     env = headless_env()
     result = run_doctor("--camera", "57", env=env)
@@ -83,12 +85,14 @@ def test_doctor_runs_without_display_and_says_what_is_missing():
     assert "headless" in result.stdout  # the display is a warning only
 
 
+@pytest.mark.slow
 def test_doctor_passes_for_video_use_with_the_bundled_model():
     result = run_doctor("--no-camera", env=headless_env())
     assert result.returncode == 0, result.stdout
     assert "SHA-256 ok" in result.stdout and "loads" in result.stdout
 
 
+@pytest.mark.slow
 def test_doctor_survives_a_display_that_cannot_open():
     env = headless_env()
     env["DISPLAY"] = ":93"  # no X server there: OpenCV would abort the process
@@ -98,6 +102,7 @@ def test_doctor_survives_a_display_that_cannot_open():
     assert "cannot open" in result.stdout
 
 
+@pytest.mark.slow
 def test_doctor_fails_on_a_bad_model(tmp_path):
     bad = tmp_path / "bad.task"
     bad.write_bytes(b"not a model" * 50)
@@ -177,6 +182,7 @@ def unreadable(folder: Path, kind: str) -> Path:
         ("corrupt-image", "Cannot read"),
     ],
 )
+@pytest.mark.slow
 def test_pose_reports_unreadable_input_clearly(tmp_path, kind, message):
     result = coach("pose", str(unreadable(tmp_path, kind)))
     assert result.returncode == 2

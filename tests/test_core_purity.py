@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CORE = Path(__file__).resolve().parents[1] / "coach" / "core"
 FORBIDDEN = ("cv2", "mediapipe", "pyttsx3", "matplotlib", "typer", "rich")
 
@@ -21,6 +23,7 @@ print(json.dumps({"modules": names, "loaded": sorted(sys.modules)}))
 """
 
 
+@pytest.mark.slow
 def test_importing_every_core_module_loads_no_outside_library():
     out = subprocess.run(
         [sys.executable, "-c", IMPORT_ALL_CORE],

@@ -11,13 +11,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from synthetic_body import POSTURES, BodyPose, Camera, Segment, blend, sequence
 
 from coach.core.events import Event, EventKind
-from coach.core.exercises import ALL_FAULT_KEYS, CONFIG_TYPES, EXERCISES, make_engine
+from coach.core.exercises import ALL_FAULT_KEYS, CONFIG_TYPES, EXERCISES, PERCEPTION, make_engine
 from coach.core.exercises.cat_cow import CatCowConfig
 from coach.core.exercises.childs_pose import ChildsPoseConfig
 from coach.core.exercises.common import Debounced
@@ -65,6 +65,15 @@ class ScriptedTracker:
         """Nothing to forget."""
 
 
+def perceived_as(kind: ExerciseKind, camera: Camera | None) -> tuple[FeatureExtractor, Camera]:
+    """Features and frames as the coach takes them for ``kind``: a silhouette if it reads one."""
+    perception = PERCEPTION[kind]
+    camera = camera or Camera()
+    if not perception.silhouette:
+        camera = replace(camera, mask=False)
+    return FeatureExtractor(perception=perception), camera
+
+
 def play(
     kind: ExerciseKind,
     stretches: Sequence[Stretch],
@@ -77,7 +86,7 @@ def play(
 ) -> tuple[object, list[Event]]:
     """Run an engine over the stretches; returns the engine and every event."""
     engine = make_engine(kind, config, hold_s=hold_s, tracker=ScriptedTracker(stretches))
-    extractor = FeatureExtractor()
+    extractor, camera = perceived_as(kind, camera)
     events: list[Event] = []
     segments = [Segment(s.body, s.seconds, start=s.start, lost=s.lost) for s in stretches]
     for pose in sequence(segments, fps=FPS, camera=camera, noise_px=noise_px, dropouts=dropouts):
@@ -693,9 +702,9 @@ def test_engines_with_the_real_classifier(
     kind: ExerciseKind, segments: list[Segment], hold_s: float | None, reps: int, holds: int
 ) -> None:
     engine = make_engine(kind, None, hold_s=hold_s)
-    extractor = FeatureExtractor()
+    extractor, camera = perceived_as(kind, None)
     t_s = 0.0
-    for pose in sequence(segments, fps=FPS, noise_px=0.5):
+    for pose in sequence(segments, fps=FPS, camera=camera, noise_px=0.5):
         engine.update(extractor.update(pose), pose.t_s)
         t_s = pose.t_s
     engine.finish(t_s)  # type: ignore[attr-defined]

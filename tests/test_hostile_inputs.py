@@ -225,6 +225,7 @@ def _set(data: dict[str, object], path: tuple[object, ...], value: object) -> No
     node[path[-1]] = value  # type: ignore[index]
 
 
+@pytest.mark.slow  # parses the whole routine over 300 times
 def test_nan_and_infinity_are_refused_in_every_numeric_field() -> None:
     paths = _every_numeric_path()
     assert len(paths) > 100  # every knob of every section, not a sample
@@ -810,6 +811,7 @@ def _umount(where: Path) -> None:
     subprocess.run(["umount", str(where)], check=False)
 
 
+@pytest.mark.slow  # mounts a small disk
 def test_a_full_disk_gives_one_error_and_a_loadable_folder(tmp_path: Path) -> None:
     from records_helpers import SAFE_ANSWERS, play
 

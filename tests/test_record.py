@@ -375,6 +375,7 @@ def test_frame_table_select() -> None:
     assert np.isnan(table.column("hip_lift")).all()
 
 
+@pytest.mark.slow
 def test_summary_is_pure(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -92,6 +92,7 @@ def test_plot_data_uses_the_key_signal_and_band(routine: Routine, tmp_path: Path
     assert all(p is not None and p.band != (None, None) for p in plots)
 
 
+@pytest.mark.slow
 def test_matplotlib_is_loaded_only_when_drawing() -> None:
     import subprocess
 

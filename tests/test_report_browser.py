@@ -18,6 +18,8 @@ WINDOW = (1200, 2000)
 # The plots' target band: its green at 15 % over white, as the PNG draws it.
 BAND_RGB = (224, 240, 230)
 
+pytestmark = pytest.mark.slow  # a real browser
+
 
 def _chromium() -> str | None:
     for name in CHROMIUM_NAMES:

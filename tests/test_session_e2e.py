@@ -13,6 +13,7 @@ import wave
 from pathlib import Path
 
 import pytest
+from session_helpers import write_bundled_with_doses
 
 from coach.adapters.routine_store import open_routine
 from coach.core.routine import parse_routine
@@ -30,20 +31,8 @@ REQUIRED_FILES = ("session.json", "routine.toml", "safety.json", "events.jsonl",
 
 
 def make_routine(folder: Path) -> Path:
-    """A therapist's short routine: the bundled one with the doses above and a short welcome."""
-    lines = [
-        'extends = "back-spasm-relief"',
-        'name = "back-spasm-relief-test"',
-        # A short welcome leaves more of the clip for the exercise (the intros stay as bundled).
-        'session_cues = { welcome = "Hello." }',
-    ]
-    for kind, dose in TEST_DOSES.items():
-        inline = ", ".join(f"{key} = {value}" for key, value in dose.items())
-        lines += ["[[exercises]]", f'kind = "{kind}"', f"dose = {{ {inline} }}"]
-    path = folder / "test-routine.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    open_routine(str(path))  # valid, or fail here
-    return path
+    """The bundled routine with the doses above, written to ``folder``."""
+    return write_bundled_with_doses(folder, TEST_DOSES, name="back-spasm-relief-test")
 
 
 def coach_run(*args: str, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:

@@ -300,6 +300,7 @@ def test_no_terminal_keys_when_stdin_is_not_a_terminal(monkeypatch: pytest.Monke
     assert TerminalKeys.open() is None
 
 
+@pytest.mark.slow  # 400 s of session, the overlay drawn on each of 4000 frames
 def test_nothing_counted_the_coach_moves_on_and_the_routine_ends_without_a_key() -> None:
     """The bundled routine at its own pacing, with engines that never count anything."""
     from coach.adapters.routine_store import open_routine

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import wait_until
 
 from coach.adapters.camera import CameraSource, backends_for_platform
 from coach.adapters.frames import (
@@ -92,7 +93,8 @@ def test_slow_reader_gets_the_newest_frame_not_a_backlog():
     capture = ScriptedCapture(None, interval_s=0.002)
     with camera_with(capture) as camera:
         first = int(camera.read().image[0, 0, 0])
-        time.sleep(0.2)  # the model is busy; the camera keeps sending
+        sent = capture.sent
+        wait_until(lambda: capture.sent >= sent + 20)  # the model is busy; the camera sends on
         second = int(camera.read().image[0, 0, 0])
     assert (second - first) % 256 > 10  # frames in between were dropped
 

@@ -27,6 +27,8 @@ END_PAUSE_S = 0.5  # espeak-ng ends each utterance with a short pause
 MIN_PEAK = 1000  # 16-bit samples: anything quieter is silence
 DONE_TIMEOUT_S = 60.0
 
+pytestmark = pytest.mark.slow  # the real voice
+
 
 def wait_idle(speaker: WavSpeaker | Pyttsx3Speaker) -> None:
     deadline = time.monotonic() + DONE_TIMEOUT_S
@@ -93,6 +95,26 @@ def test_every_expected_cue_becomes_audio_of_plausible_length(
         plausible = lo * len(text) <= duration <= hi * len(text) + END_PAUSE_S
         assert plausible, f"{path.name}: {duration:.2f} s for {len(text)} chars"
         assert peak > MIN_PEAK, f"{path.name} is silent"
+
+
+def test_the_first_cue_is_written_before_the_speaker_is_free(tmp_path: Path) -> None:
+    """pyttsx3's first runAndWait() returns while espeak is still speaking; the speaker waits."""
+    long_text = "Lie on your back with your knees bent and your feet flat on the floor. " * 3
+    speaker = WavSpeaker(tmp_path)
+    try:
+        speaker.say(long_text)
+        wait_idle(speaker)
+        first = sorted(tmp_path.glob("*.wav"))
+        assert [p.name[:3] for p in first] == ["001"], "idle before the first file was written"
+        speaker.say("Second one.")  # at once: must not take over the first one's file
+        wait_idle(speaker)
+        assert speaker.error is None
+    finally:
+        speaker.close()
+    files = sorted(tmp_path.glob("*.wav"))
+    assert [p.name[:3] for p in files] == ["001", "002"]
+    assert wav_facts(files[0])[0] > 0.04 * len(long_text)
+    assert wav_facts(files[1])[0] > 0.3
 
 
 def test_urgent_cue_drops_queued_ones(tmp_path: Path) -> None:

@@ -137,6 +137,7 @@ DEATHS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("death", list(DEATHS))
 def test_a_killed_session_keeps_everything_written_before(tmp_path: Path, death: str) -> None:
     code = CHILD.format(tests=str(TESTS), root=str(tmp_path), stop_s=40.0, die=DEATHS[death])

@@ -98,6 +98,13 @@ def render_handout(routine: Routine) -> str:
             "</section>",
         ]
     parts.append(_safety(routine, words))
+    controls = routine.session_cues.get("controls")
+    if controls and routine.session.controls.enabled:
+        # The same words the coach says after its welcome.
+        parts += [
+            f'<section class="controls"><h2>{escape(words["handout_controls"])}</h2>',
+            f"<p>{escape(controls)}</p></section>",
+        ]
     rows = "".join("<tr><td></td><td></td><td></td><td></td></tr>" for _ in range(_LOG_ROWS))
     parts += [
         f"<h2>{escape(words['handout_sessions'])}</h2>",

@@ -81,9 +81,20 @@ MARKER_IN_BAND = (80, 255, 80)
 MARKER_OUT_OF_BAND = (60, 120, 255)
 PAUSED_COLOR = (0, 200, 255)
 LOST_COLOR = (60, 120, 255)
-KEY_HELP = "space pause  |  s skip  |  q stop"
+KEY_HELP = "keys: space pause  |  s skip  |  q stop"
+# The same controls from the mat, hands-free (coach.core.controls).
+BODY_HELP = (
+    "mat: sit up still = pause  |  both hands up = go on  |  one hand = skip  |  leave = stop"
+)
+PAUSED_HELP = "Both hands up: carry on  |  one hand up: skip"
 # The screen's own words; the catalogue of the patient's language gives them too.
-SCREEN_LABELS = {"screen_paused": "PAUSED", "screen_lost": "CAN'T SEE YOU", "screen_keys": KEY_HELP}
+SCREEN_LABELS = {
+    "screen_paused": "PAUSED",
+    "screen_lost": "CAN'T SEE YOU",
+    "screen_keys": KEY_HELP,
+    "screen_body_help": BODY_HELP,
+    "screen_paused_help": PAUSED_HELP,
+}
 BAR_MARGIN = 0.5  # the gauge shows the band and half its width again on each side
 FONT_SCALE_PER_PX = 1.0 / 480.0  # sizes below are for a 480 px high frame
 TEXT_SCALE = 0.9  # title and cue
@@ -365,8 +376,8 @@ def render(
 ) -> np.ndarray:
     """Draw the session on a copy of ``image``: skeleton, gauge, timer or count, cue, progress.
 
-    ``labels`` gives the screen's own words in the patient's language
-    (``screen_paused``, ``screen_lost``, ``screen_keys``); English without.
+    ``labels`` gives the screen's own words in the patient's language (the
+    keys of ``SCREEN_LABELS``); English without.
     The input image is not changed.
     """
     words = {**SCREEN_LABELS, **(labels or {})}
@@ -427,7 +438,7 @@ def render(
             last = _fit(rest, width - 2 * pad, cue_scale, thick)
             cue_lines = (*cue_lines[: MAX_CUE_LINES - 1], last)
     cue_line_h = round(line_h * cue_scale / scale)
-    help_h = round(line_h * HELP_LINE)
+    help_h = round(line_h * HELP_LINE) * 2
     gauge_h = line_h * 2 if view.gauge is not None else 0
     y = height - (pad * 2 + len(cue_lines) * cue_line_h + gauge_h + help_h)
     _panel(out, 0, y, width, height, style)
@@ -445,8 +456,12 @@ def render(
     for line in cue_lines:
         y += cue_line_h
         _text(out, line, (pad, y - pad // 2), cue_scale, style.cue, thick)
-    keys = _fit(_ascii(words["screen_keys"]), width - 2 * pad, scale * HELP_TEXT, 1)
-    _text(out, keys, (pad, height - pad), scale * HELP_TEXT, style.muted, 1)
+    help_scale = scale * HELP_TEXT
+    body_help = _fit(_ascii(words["screen_body_help"]), width - 2 * pad, help_scale, 1)
+    body_y = height - pad - round(line_h * HELP_LINE)
+    _text(out, body_help, (pad, body_y), help_scale, style.muted, 1)
+    keys = _fit(_ascii(words["screen_keys"]), width - 2 * pad, help_scale, 1)
+    _text(out, keys, (pad, height - pad), help_scale, style.muted, 1)
 
     # Centre: why nothing is counted right now.
     banner = (
@@ -460,6 +475,14 @@ def render(
         _panel(out, bx - pad, by - bh - pad, bx + bw + pad, by + pad, style)
         colour = PAUSED_COLOR if view.paused else LOST_COLOR
         _text(out, banner, (bx, by), b_scale, colour, thick + 2)
+    # Under it: what the body can do now, or the control it is giving.
+    below = view.control_text or (words["screen_paused_help"] if view.paused else None)
+    if below:
+        line = _fit(_ascii(below), width - 2 * pad, scale, thick)
+        lw, lh = _size(line, scale, thick)
+        lx, ly = max(pad, (width - lw) // 2), (height + lh) // 2 + line_h * 2
+        _panel(out, lx - pad, ly - lh - pad, min(width, lx + lw + pad), ly + pad, style)
+        _text(out, line, (lx, ly), scale, PAUSED_COLOR, thick)
     return out
 
 

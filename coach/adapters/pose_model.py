@@ -5,17 +5,21 @@ Nothing outside this module sees a MediaPipe type.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import os
 import sys
 import tempfile
 import threading
+import types
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -180,12 +184,222 @@ def _downscale(image_bgr: np.ndarray, max_width: int) -> np.ndarray:
     return cv2.resize(image_bgr, new_size, interpolation=cv2.INTER_AREA)
 
 
+# ------------------------------------------------------------ loading MediaPipe
+# ``import mediapipe`` runs the package's __init__ files, which load every task
+# MediaPipe has: the audio tasks import sounddevice, whose search for PortAudio
+# starts gcc, ld and ldconfig, and the vision drawing helpers import
+# matplotlib.pyplot. The coach uses the pose landmarker alone, so the packages
+# on the way to it are entered without running their __init__ files; each
+# completes itself, as a plain import would have, the first time code asks it
+# for a name it does not hold yet.
+_MP_PACKAGES = (
+    "mediapipe",
+    "mediapipe.tasks",
+    "mediapipe.tasks.python",
+    "mediapipe.tasks.python.vision",
+)
+_MP_LOCK = threading.RLock()  # re-entrant: completing may load more
+
+
+@dataclass(frozen=True)
+class PoseTasks:
+    """The parts of MediaPipe's Tasks API the coach uses."""
+
+    base_options: Any
+    options: Any
+    landmarker: Any
+    running_mode: Any
+    image: Any
+    image_format: Any
+
+
+# Packages entered without their __init__, outermost first, with their loaders.
+_ENTERED: list[tuple[types.ModuleType, Any]] = []
+
+
+def _complete_entered() -> None:
+    """Run the __init__ of every entered package, innermost first, as a plain import does."""
+    while _ENTERED:
+        module, loader = _ENTERED.pop()
+        module.__dict__.pop("__getattr__", None)
+        loader.exec_module(module)
+
+
+def _enter_package(name: str) -> None:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        raise ImportError(f"no package {name}")
+    module = importlib.util.module_from_spec(spec)
+
+    def complete(attribute: str) -> Any:
+        if not attribute.startswith("__"):
+            try:
+                submodule = importlib.util.find_spec(f"{name}.{attribute}")
+            except (ImportError, ValueError):
+                submodule = None
+            if submodule is not None:
+                return importlib.import_module(f"{name}.{attribute}")
+        # Asked for something only the packages' own __init__ files provide.
+        with _MP_LOCK:
+            _complete_entered()
+        return getattr(module, attribute)
+
+    module.__getattr__ = complete  # type: ignore[method-assign]
+    sys.modules[name] = module
+    _ENTERED.append((module, spec.loader))
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+
+
+def _lean_import() -> PoseTasks:
+    staged: list[str] = []
+    try:
+        for name in _MP_PACKAGES:
+            if name not in sys.modules:
+                _enter_package(name)
+                staged.append(name)
+        base_options = importlib.import_module("mediapipe.tasks.python.core.base_options")
+        pose_landmarker = importlib.import_module("mediapipe.tasks.python.vision.pose_landmarker")
+        image = importlib.import_module("mediapipe.tasks.python.vision.core.image")
+        vision_task_running_mode = importlib.import_module(
+            "mediapipe.tasks.python.vision.core.vision_task_running_mode"
+        )
+    except Exception as exc:
+        # Leave mediapipe as if it had never been touched, for the plain import.
+        fresh = staged[:1] == ["mediapipe"]
+        _ENTERED.clear()
+        for name in list(sys.modules):
+            if name in staged or (fresh and name.startswith("mediapipe.")):
+                del sys.modules[name]
+        raise ImportError(f"mediapipe's pose landmarker cannot be loaded alone: {exc}") from exc
+    return PoseTasks(
+        base_options=base_options.BaseOptions,
+        options=pose_landmarker.PoseLandmarkerOptions,
+        landmarker=pose_landmarker.PoseLandmarker,
+        running_mode=vision_task_running_mode.VisionTaskRunningMode,
+        image=image.Image,
+        image_format=image.ImageFormat,
+    )
+
+
+def _full_import() -> PoseTasks:
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    return PoseTasks(
+        base_options=BaseOptions,
+        options=vision.PoseLandmarkerOptions,
+        landmarker=vision.PoseLandmarker,
+        running_mode=vision.RunningMode,
+        image=mp.Image,
+        image_format=mp.ImageFormat,
+    )
+
+
+@functools.cache
+def pose_tasks() -> PoseTasks:
+    """MediaPipe's pose landmarker and image types, loaded without its other tasks.
+
+    Falls back to the plain ``import mediapipe`` when this MediaPipe is laid
+    out differently.
+
+    Raises:
+        ModelError: MediaPipe is not installed.
+    """
+    with _MP_LOCK:
+        try:
+            return _lean_import()
+        except ImportError:
+            pass
+        try:
+            return _full_import()
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ModelError("mediapipe is not installed. Run: pip install .") from exc
+
+
+def open_landmarker(
+    model: Path,
+    *,
+    mode: RunningMode,
+    segmentation: bool,
+    min_detection_confidence: float = 0.5,
+    min_tracking_confidence: float = 0.5,
+) -> Any:
+    """A MediaPipe pose landmarker for one person, its start-up chatter hidden.
+
+    Raises:
+        ModelError: The model file cannot be loaded, with what MediaPipe said.
+    """
+    tasks = pose_tasks()
+    block_usage_upload()
+    options = tasks.options(
+        base_options=tasks.base_options(model_asset_path=str(model)),
+        running_mode=tasks.running_mode.VIDEO if mode == "video" else tasks.running_mode.IMAGE,
+        num_poses=1,
+        min_pose_detection_confidence=min_detection_confidence,
+        min_tracking_confidence=min_tracking_confidence,
+        output_segmentation_masks=segmentation,
+    )
+    with quiet_native_stderr() as native_log:
+        try:
+            landmarker = tasks.landmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            failure: Exception | None = exc
+        else:
+            failure = None
+    if failure is not None:
+        detail = "".join(native_log).strip()[-_NATIVE_LOG_TAIL_CHARS:]
+        raise ModelError(
+            f"Pose model at {model} cannot be loaded ({failure}). "
+            "The file is not a MediaPipe pose landmarker model or is damaged: "
+            "reinstall the coach or pass --model with a good .task file."
+            + (f"\nMediaPipe said:\n{detail}" if detail else "")
+        ) from failure
+    return landmarker
+
+
+class _Landmarker:
+    """One MediaPipe landmarker and the last timestamp it was given."""
+
+    def __init__(self, handle: Any, mode: RunningMode) -> None:
+        self.handle = handle
+        self.mode = mode
+        self.last_ms = -1
+        self.first_frame = True
+
+    def detect(self, image: Any, t_s: float) -> Any:
+        if self.first_frame:
+            # The first frame prints native warnings once; later frames are silent.
+            self.first_frame = False
+            with quiet_native_stderr():
+                return self._detect(image, t_s)
+        return self._detect(image, t_s)
+
+    def _detect(self, image: Any, t_s: float) -> Any:
+        if self.mode == "video":
+            ms = max(round(t_s * 1000.0), self.last_ms + 1)
+            self.last_ms = ms
+            return self.handle.detect_for_video(image, ms)
+        return self.handle.detect(image)
+
+    def close(self) -> None:
+        with quiet_native_stderr():
+            self.handle.close()
+
+
 class MediaPipePoseEstimator:
     """MediaPipe ``PoseLandmarker`` returning the coach's ``Pose``.
 
     In video mode the model tracks the person from frame to frame, which is
     about twice as fast as detecting anew in every frame; timestamps must then
     rise strictly, so a repeated or older timestamp is nudged forward by 1 ms.
+
+    The person's silhouette (segmentation mask) costs time on every frame, so
+    it is made only while asked for. A landmarker is set up for masks or
+    without them once; ``prepare`` sets the other one up in the background,
+    so that ``use_segmentation`` switches between them from one frame to the
+    next without a pause.
     """
 
     def __init__(
@@ -198,41 +412,27 @@ class MediaPipePoseEstimator:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
     ) -> None:
-        model = verify_model(model_path)
-        block_usage_upload()
-        try:
-            from mediapipe.tasks.python import BaseOptions, vision
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ModelError("mediapipe is not installed. Run: pip install .") from exc
-        self._mode = mode
-        self._segmentation = segmentation
+        self._model = verify_model(model_path)
+        self._mode: RunningMode = mode
         self._max_width = max_width
-        self._last_ms = -1
-        options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model)),
-            running_mode=vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE,
-            num_poses=1,
-            min_pose_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-            output_segmentation_masks=segmentation,
-        )
-        with quiet_native_stderr() as native_log:
-            try:
-                self._landmarker = vision.PoseLandmarker.create_from_options(options)
-            except (RuntimeError, ValueError) as exc:
-                failure: Exception | None = exc
-            else:
-                failure = None
-        if failure is not None:
-            detail = "".join(native_log).strip()[-_NATIVE_LOG_TAIL_CHARS:]
-            raise ModelError(
-                f"Pose model at {model} cannot be loaded ({failure}). "
-                "The file is not a MediaPipe pose landmarker model or is damaged: "
-                "reinstall the coach or pass --model with a good .task file."
-                + (f"\nMediaPipe said:\n{detail}" if detail else "")
-            ) from failure
+        self._confidence = (min_detection_confidence, min_tracking_confidence)
+        self._lock = threading.Lock()
+        self._ready: dict[bool, _Landmarker] = {segmentation: self._open(segmentation)}
+        self._building: dict[bool, threading.Thread] = {}
+        self._errors: dict[bool, ModelError] = {}
+        self._segmentation = segmentation
         self._closed = False
-        self._first_frame = True
+
+    def _open(self, segmentation: bool) -> _Landmarker:
+        detection, tracking = self._confidence
+        handle = open_landmarker(
+            self._model,
+            mode=self._mode,
+            segmentation=segmentation,
+            min_detection_confidence=detection,
+            min_tracking_confidence=tracking,
+        )
+        return _Landmarker(handle, self._mode)
 
     def __enter__(self) -> MediaPipePoseEstimator:
         return self
@@ -240,37 +440,90 @@ class MediaPipePoseEstimator:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @property
+    def segmentation(self) -> bool:
+        """Whether frames from now on get the person's silhouette."""
+        return self._segmentation
+
+    def prepare(self, segmentation: bool) -> None:
+        """Set up the landmarker for ``segmentation`` in a background thread, if not yet done."""
+        with self._lock:
+            if self._closed or segmentation in self._ready or segmentation in self._building:
+                return
+            thread = threading.Thread(
+                target=self._build, args=(segmentation,), name="coach-landmarker", daemon=True
+            )
+            self._building[segmentation] = thread
+        thread.start()
+
+    def _build(self, segmentation: bool) -> None:
+        try:
+            landmarker = self._open(segmentation)
+        except ModelError as exc:
+            with self._lock:
+                self._errors[segmentation] = exc
+                del self._building[segmentation]
+            return
+        with self._lock:
+            del self._building[segmentation]
+            if not self._closed:
+                self._ready[segmentation] = landmarker
+                return
+        landmarker.close()
+
+    def use_segmentation(self, segmentation: bool, *, wait: bool = False) -> None:
+        """Give frames the silhouette (or not) from the next frame on.
+
+        The landmarker for it is set up in the background when it is not
+        ready; until then frames go on through the current one. With
+        ``wait`` the call returns once it is ready.
+
+        Raises:
+            ModelError: Setting up the landmarker failed.
+        """
+        self._segmentation = segmentation
+        self.prepare(segmentation)
+        if wait:
+            with self._lock:
+                thread = self._building.get(segmentation)
+            if thread is not None:
+                thread.join()
+        with self._lock:
+            error = self._errors.pop(segmentation, None)
+        if error is not None:
+            raise error
+
+    def _current(self) -> _Landmarker:
+        with self._lock:
+            chosen = self._ready.get(self._segmentation)
+            if chosen is not None:
+                return chosen
+            return next(iter(self._ready.values()))
+
     def close(self) -> None:
         """Release the model; safe to call twice."""
-        if not self._closed:
+        with self._lock:
+            if self._closed:
+                return
             self._closed = True
-            with quiet_native_stderr():
-                self._landmarker.close()
+            ready, self._ready = list(self._ready.values()), {}
+            building = list(self._building.values())
+        for thread in building:
+            thread.join()
+        for landmarker in ready:
+            landmarker.close()
 
     def estimate(self, image_bgr: np.ndarray, t_s: float) -> Pose:
         """Landmarks of the person in ``image_bgr`` at time ``t_s``, or an empty pose."""
         import cv2
-        import mediapipe as mp
 
+        tasks = pose_tasks()
         height, width = image_bgr.shape[:2]
         small = _downscale(image_bgr, self._max_width)
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)  # a new contiguous array
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
-        if self._first_frame:
-            # The first frame prints native warnings once; later frames are silent.
-            self._first_frame = False
-            with quiet_native_stderr():
-                result = self._detect(image, t_s)
-        else:
-            result = self._detect(image, t_s)
+        image = tasks.image(image_format=tasks.image_format.SRGB, data=rgb)
+        result = self._current().detect(image, t_s)
         return self._to_pose(result, t_s, (width, height))
-
-    def _detect(self, image: object, t_s: float) -> object:
-        if self._mode == "video":
-            ms = max(round(t_s * 1000.0), self._last_ms + 1)
-            self._last_ms = ms
-            return self._landmarker.detect_for_video(image, ms)
-        return self._landmarker.detect(image)
 
     @staticmethod
     def _to_pose(result: object, t_s: float, size: tuple[int, int]) -> Pose:

@@ -27,6 +27,7 @@ REPORT_FILE = "report.html"
 # Why a session stopped, in words, by the reason the session records.
 STOP_REASONS = {
     "user": "stopped by the person",
+    "left_mat": "the person left the mat (ended when last seen)",
     "interrupted": "interrupted (Ctrl-C)",
     "window_closed": "the window was closed",
     "camera_stalled": "the camera stopped delivering pictures",

@@ -15,6 +15,14 @@ pyttsx3 2.99 has three habits that shape this module:
     ``pyttsx3.init()`` hands out one shared engine that remembers the last
     ``save_to_file`` target. So each speaker builds its own engine, and only
     one real speaker is open at a time: close one before opening the next.
+  - An engine's first ``runAndWait()`` returns as soon as the espeak driver
+    has started the utterance, not when it ends: the driver handles the loop's
+    end command before it starts speaking. Had the worker gone on, a second
+    cue would take over the first one's file (or cut it short), and ``busy``
+    would be False while the first was still being written. So each utterance
+    is over only when the driver says so ("finished-utterance") and, with
+    espeak, once espeak's own thread has left the callback that said it: a
+    command given before then cancels the next utterance (an empty file).
 
 A worker thread creates and owns the engine; ``say()`` only appends to a queue.
 """
@@ -27,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import wave
 from collections import deque
 from collections.abc import Sequence
@@ -41,6 +50,10 @@ _CLOSE_TIMEOUT_S = 10.0
 # still sounds after the player is ended, so it bounds the delay of a cut.
 PLAYER_BUFFER_S = 0.1
 _PLAYER_CHECK_TIMEOUT_S = 5.0
+# Longest wait for the driver to finish one utterance: a generous speaking time.
+_FINISH_BASE_S = 10.0
+_FINISH_PER_CHAR_S = 0.25
+_ESPEAK_POLL_S = 0.002
 
 # Held by the one engine worker alive in the process (see the module notes).
 _ENGINE_IN_USE = threading.Lock()
@@ -198,16 +211,35 @@ def _wav_frames(path: Path) -> int:
         return 0
 
 
-def _write_wav(engine: Any, text: str, target: Path) -> None:
-    """Write ``text`` to ``target``, trying again when the engine left no audio.
+def _wait_for_espeak(engine: Any, deadline: float) -> None:
+    """Wait until espeak's thread has finished with the last utterance (see the module notes)."""
+    if getattr(engine, "driver_name", None) != "espeak":
+        return
+    from pyttsx3.drivers import _espeak
 
-    The espeak driver's loop now and then returns before a long utterance is
-    done (about one in ten); the file is then missing or empty, and the same
-    text written again comes out whole.
-    """
-    for _ in range(_WRITE_ATTEMPTS):
+    while _espeak.IsPlaying() and time.monotonic() < deadline:
+        time.sleep(_ESPEAK_POLL_S)
+
+
+def _utter(engine: Any, finished: threading.Event, text: str, target: Path | None) -> None:
+    """Say ``text`` (or write it to ``target``) and return once the driver is done with it."""
+    finished.clear()
+    if target is None:
+        engine.say(text)
+    else:
         engine.save_to_file(text, str(target))
-        engine.runAndWait()
+    engine.runAndWait()
+    # See the module notes: the first utterance is still under way here.
+    deadline = time.monotonic() + _FINISH_BASE_S + _FINISH_PER_CHAR_S * len(text)
+    if not finished.wait(max(0.0, deadline - time.monotonic())):
+        raise SpeechError(f"the speech engine did not finish {text[:40]!r}")
+    _wait_for_espeak(engine, deadline)
+
+
+def _write_wav(engine: Any, finished: threading.Event, text: str, target: Path) -> None:
+    """Write ``text`` to ``target`` and check that it holds audio, trying again if not."""
+    for _ in range(_WRITE_ATTEMPTS):
+        _utter(engine, finished, text, target)
         if _wav_frames(target) > 0:
             return
     raise SpeechError(f"the speech engine wrote no audio for {text[:40]!r}")
@@ -316,6 +348,8 @@ class _EngineWorker:
             self._error = exc
             self._ready.set()
             return
+        finished = threading.Event()
+        engine.connect("finished-utterance", lambda **details: finished.set())
         self._ready.set()
         while True:
             with self._cond:
@@ -327,10 +361,9 @@ class _EngineWorker:
                 self._working = True
             try:
                 if target is None:
-                    engine.say(text)
-                    engine.runAndWait()
+                    _utter(engine, finished, text, None)
                 else:
-                    _write_wav(engine, text, target)
+                    _write_wav(engine, finished, text, target)
                 if self._player is not None and target is not None:
                     self._player.play(target, epoch)
                     target.unlink(missing_ok=True)

@@ -1,25 +1,26 @@
 """Analyse a recorded video: the real pipeline, once, for one or more exercises.
 
-Video file -> MediaPipe pose (video mode, with the person's silhouette) ->
-features -> each exercise engine. Every engine sees the same frames, so a
-video is decoded and posed once however many exercises are asked for.
+Video file -> the frame pipeline (MediaPipe pose in video mode, features) ->
+each exercise engine. Every engine sees the same frames, so a video is
+decoded and posed once however many exercises are asked for, and the model
+makes the person's silhouette only when one of them reads the back's curve.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coach.core.events import Event, EventKind
-from coach.core.exercises import make_engine
+from coach.core.exercises import make_engine, perception_for
 from coach.core.exercises.base import ExerciseEngine, Hold
 from coach.core.features import FeatureExtractor
 from coach.core.states import ExerciseKind, PoseState
 
 if TYPE_CHECKING:
-    from coach.adapters.frames import Frame
+    from coach.core.features import Features
     from coach.core.pose import Pose
     from coach.core.routine import Routine
 
@@ -168,13 +169,6 @@ def _engines(
     return engines
 
 
-def _strided(frames: Iterator[Frame], step: int) -> Iterator[Frame]:
-    """Every ``step``-th frame."""
-    for index, frame in enumerate(frames):
-        if index % step == 0:
-            yield frame
-
-
 def analyze_poses(
     poses: Iterable[Pose],
     exercises: Sequence[ExerciseKind],
@@ -186,6 +180,9 @@ def analyze_poses(
 ) -> dict[ExerciseKind, AnalysisResult]:
     """Judge a sequence of poses as each exercise asked for.
 
+    Features are taken as the exercises need them: the back's outline only
+    when one of them reads the back's curve, as ``analyze_video`` does.
+
     Args:
         poses: The poses of one video, in time order.
         exercises: The exercises to judge them as.
@@ -194,20 +191,39 @@ def analyze_poses(
         frame_s: Time one frame stands for (the end of the last one ends the video).
         on_frame: Called after each pose.
     """
+    extractor = FeatureExtractor(routine.camera, perception=perception_for(exercises))
+    return analyze_features(
+        (extractor.update(pose) for pose in poses),
+        exercises,
+        routine=routine,
+        video=video,
+        frame_s=frame_s,
+        on_frame=on_frame,
+    )
+
+
+def analyze_features(
+    frames: Iterable[Features],
+    exercises: Sequence[ExerciseKind],
+    *,
+    routine: Routine,
+    video: str,
+    frame_s: float,
+    on_frame: Callable[[], None] | None = None,
+) -> dict[ExerciseKind, AnalysisResult]:
+    """Judge a sequence of frames' features as each exercise asked for (see ``analyze_poses``)."""
     recorders = [_Recorder(kind, engine) for kind, engine in _engines(exercises, routine).items()]
-    extractor = FeatureExtractor(routine.camera)
-    frames = 0
+    count = 0
     last_t = 0.0
-    for pose in poses:
-        features = extractor.update(pose)
+    for features in frames:
         for rec in recorders:
-            events = rec.engine.update(features, pose.t_s)
-            rec.take(events, rec.engine.state, pose.t_s)
-        frames += 1
-        last_t = pose.t_s
+            events = rec.engine.update(features, features.t_s)
+            rec.take(events, rec.engine.state, features.t_s)
+        count += 1
+        last_t = features.t_s
         if on_frame is not None:
             on_frame()
-    end_s = last_t + frame_s if frames else 0.0
+    end_s = last_t + frame_s if count else 0.0
     results: dict[ExerciseKind, AnalysisResult] = {}
     for rec in recorders:
         rec.take(rec.engine.finish(last_t), rec.engine.state, last_t)
@@ -219,7 +235,7 @@ def analyze_poses(
             holds=rec.engine.holds,
             timeline=tuple(rec.segments),
             faults=tuple(rec.faults),
-            frames=frames,
+            frames=count,
             seconds=end_s,
             events=tuple(rec.events),
         )
@@ -252,8 +268,8 @@ def analyze_video(
         ModelError: The pose model cannot be loaded.
     """
     from coach.adapters.frames import VideoFileSource
-    from coach.adapters.pose_model import MediaPipePoseEstimator
     from coach.adapters.routine_store import DEFAULT_ROUTINE, open_routine
+    from coach.app.pipeline import open_pipeline
 
     video = Path(path)
     routine = routine or open_routine(DEFAULT_ROUTINE)
@@ -269,12 +285,11 @@ def analyze_video(
             if on_progress is not None:
                 on_progress(done, max(expected, done))
 
-        with MediaPipePoseEstimator(model_path, mode="video", segmentation=True) as estimator:
-            poses = (
-                estimator.estimate(frame.image, frame.t_s) for frame in _strided(iter(source), step)
-            )
-            results = analyze_poses(
-                poses,
+        with open_pipeline(
+            model=model_path, perception=perception_for(exercises), camera=routine.camera
+        ) as pipeline:
+            results = analyze_features(
+                (seen.features for seen in pipeline.run(source, step=step)),
                 exercises,
                 routine=routine,
                 video=video.name,

@@ -1,16 +1,18 @@
 """The ``coach`` command.
 
 Commands live one per module in ``coach.app.commands`` and register
-themselves here. Heavy libraries (OpenCV, MediaPipe, pyttsx3) are imported
-inside the commands that need them, so ``coach --help`` stays fast.
+themselves here. Heavy libraries (OpenCV, MediaPipe, pyttsx3, numpy) are
+imported inside the commands that need them, so ``coach --help`` stays fast;
+for the same reason help is printed by click's plain formatter, not typer's
+rich one, which alone takes longer to load than the rest of the start-up.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 from coach.app.commands import (
     analyze,
@@ -26,6 +28,9 @@ from coach.app.commands import (
 from coach.errors import CoachError
 from coach.text import shown, shown_lines
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 app = typer.Typer(
     name="coach",
     help=(
@@ -33,12 +38,15 @@ app = typer.Typer(
         "guided session with the laptop camera."
     ),
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 
 for module in (run, doctor, pose, classify, analyze, routine, report, history, export):
     module.register(app)
+for group in app.registered_groups:  # sub-commands print their help the same way
+    if group.typer_instance is not None:
+        group.typer_instance.rich_markup_mode = None
 
 
 @app.callback(invoke_without_command=True)
@@ -69,19 +77,26 @@ def empty_argument(args: list[str]) -> str | None:
 
 def main() -> None:
     """Entry point: run the command and turn the coach's errors into clear messages."""
-    err = Console(stderr=True)
     empty = empty_argument(sys.argv[1:])
     if empty is not None:
-        err.print(f"[bold red]coach:[/] empty value given for {shown(empty, 40)}; give a value.")
+        _console().print(
+            f"[bold red]coach:[/] empty value given for {shown(empty, 40)}; give a value."
+        )
         sys.exit(2)
     try:
         app()
     except CoachError as exc:
-        err.print(f"[bold red]coach:[/] {shown_lines(exc, 1000)}")
+        _console().print(f"[bold red]coach:[/] {shown_lines(exc, 1000)}")
         sys.exit(2)
     except KeyboardInterrupt:
-        err.print("[yellow]Stopped.[/]")
+        _console().print("[yellow]Stopped.[/]")
         sys.exit(130)
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 if __name__ == "__main__":

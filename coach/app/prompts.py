@@ -38,13 +38,6 @@ ANSWERS_HELP = (
 )
 
 InputFn = Callable[[str], str]
-SAFETY_INTRO = "Before we start, a few safety questions."
-
-
-def pain_question(when: str) -> str:
-    """The pain question, before or after the exercises."""
-    moment = "now, before we start" if when == "before" else "now, after the exercises"
-    return f"How strong is your back pain {moment}? {PAIN_MIN} (none) to {PAIN_MAX} (worst)"
 
 
 class AnswersError(CoachError):

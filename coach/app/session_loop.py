@@ -24,11 +24,12 @@ from rich.console import Console
 from coach.adapters.frames import DEFAULT_FPS, Frame, FrameSource
 from coach.adapters.routine_store import DEFAULT_ROUTINE
 from coach.adapters.storage import default_recordings_dir
+from coach.app.pipeline import FramePipeline
 from coach.core.catalog import check_language
 from coach.core.cues import Cue, CuePolicy, Priority
 from coach.core.events import Event, EventKind
-from coach.core.features import FeatureExtractor
-from coach.core.pose import Pose
+from coach.core.exercises import PERCEPTION
+from coach.core.features import LANDMARKS_ONLY, Perception
 from coach.core.progression import DoseChange
 from coach.core.record import summarize
 from coach.core.routine import Routine
@@ -45,6 +46,7 @@ DRAIN_POLL_S = 0.05
 BAD_FRAME_LIMIT = 30  # this many failed frames in a row end the session
 OVERLAY_MAX_WIDTH = 960  # larger frames are shown and saved at this width
 KEY_POLL_S = 0.1
+SESSION_ENDS = frozenset({EventKind.SESSION_STOPPED, EventKind.SESSION_COMPLETED})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -407,7 +409,16 @@ class SessionLoop:
         self.gate = SpeechGate(
             speaker, use_speaker=use_speaker and live, speech_s=controller.speech_s
         )
-        self.extractor = FeatureExtractor(routine.camera)
+        self.pipeline = FramePipeline(
+            estimator,
+            camera=routine.camera,
+            perception=self._perception(),
+            bad_frame_limit=BAD_FRAME_LIMIT - 1,
+        )
+        # Every other setting the routine will need is made ready in the
+        # background now, so moving to the next exercise costs no frame.
+        for spec in routine.exercises:
+            self.pipeline.prepare(PERCEPTION[spec.kind])
         self.events: list[Event] = []
         self.spoken: list[dict[str, Any]] = []
         self.stats = LoopStats()
@@ -447,17 +458,16 @@ class SessionLoop:
 
     def command(self, name: str, t_s: float) -> None:
         """Run a person's command: pause (toggles), skip or stop; pause and stop hush the voice."""
-        ctrl = self.controller
         if name in ("pause", "stop"):
             self.gate.silence(t_s)
-        if name == "pause":
-            self.handle(ctrl.toggle_pause(t_s), t_s)
-        elif name == "skip":
-            self.handle(ctrl.skip(t_s), t_s)
-        elif name == "stop":
-            self.handle(ctrl.stop(t_s, "user"), t_s)
+        self.handle(self.controller.command(name, t_s, by="key"), t_s)
 
     # ------------------------------------------------------------------- frames
+    def _perception(self) -> Perception:
+        """What the exercise under way (or about to start) reads from each frame."""
+        spec = self.controller.current
+        return PERCEPTION[spec.kind] if spec is not None else LANDMARKS_ONLY
+
     def step(self, frame: Frame) -> None:
         """One frame: pose, features, session, cues, record, overlay, keys."""
         t_s = frame.t_s
@@ -465,18 +475,10 @@ class SessionLoop:
         # Shrunk once for the model and the overlay alike: the landmarks are
         # then in the drawn image's pixels, and a full-HD frame is not resized twice.
         image = _display_size(frame.image)
-        try:
-            pose = self.estimator.estimate(image, t_s)
-            self.stats.bad_frames = 0
-        except CoachError:
-            raise
-        except Exception:  # one bad frame must not end the session
-            self.stats.bad_frames += 1
-            if self.stats.bad_frames >= BAD_FRAME_LIMIT:
-                raise
-            height, width = image.shape[:2]
-            pose = Pose.empty(t_s, (width, height))
-        features = self.extractor.update(pose)
+        self.pipeline.perceive(self._perception())
+        seen = self.pipeline.see(image, t_s)
+        pose, features = seen.pose, seen.features
+        self.stats.bad_frames = self.pipeline.bad_frames
         self.handle(self.controller.update(features, t_s), t_s)
         self.speak(t_s)
         ctrl = self.controller
@@ -617,6 +619,7 @@ class _Parts:
     speaker: Any
     window: Any | None
     style: Any
+    language: str
 
     def ask(self) -> Any | None:
         """Asks in the window when there is one (a ``WindowPrompter``), else None."""
@@ -624,7 +627,7 @@ class _Parts:
             return None
         from coach.app.window_prompts import WindowPrompter
 
-        return WindowPrompter(self.window, self.speaker, self.style)
+        return WindowPrompter(self.window, self.speaker, self.style, language=self.language)
 
 
 def _open_parts(
@@ -654,7 +657,9 @@ def _open_parts(
         speaker.say(f"I cannot open {what}. The details are on the screen.", urgent=True)
         raise
     stack.callback(lambda: source.frames.close())
-    estimator = MediaPipePoseEstimator(options.model, mode="video", segmentation=True)
+    # Set-up needs the landmarks alone; the session loop asks for the
+    # silhouette when an exercise that reads the back's curve comes.
+    estimator = MediaPipePoseEstimator(options.model, mode="video", segmentation=False)
     stack.callback(estimator.close)
     high_contrast = (
         routine.session.high_contrast if options.high_contrast is None else options.high_contrast
@@ -672,7 +677,7 @@ def _open_parts(
         + (", window open." if window is not None else ".")
     )
     style = overlay_style(high_contrast=high_contrast)
-    return _Parts(source, estimator, speaker, window, style)
+    return _Parts(source, estimator, speaker, window, style, routine.language)
 
 
 def _safety_only(
@@ -856,6 +861,11 @@ def _run_exercises(
             console.print(
                 f"Keys {where}: space pause/resume · s skip · q stop (Ctrl-C also stops)."
             )
+        if routine.session.controls.enabled:
+            console.print(
+                "From the mat: sit or kneel up and keep still to pause; then both hands "
+                "above your head carry on, one hand skips; leaving the mat stops."
+            )
         recorder = stack.enter_context(
             SessionRecorder(options.out or default_recordings_dir(), name=routine.name)
         )
@@ -916,7 +926,12 @@ def _run_exercises(
         if window is not None:
             window.close()
         if pain_after is not None:
-            loop.handle(controller.rate_pain("after", pain_after, loop.last_t), loop.last_t)
+            # Rated as the session ended: a person who left the mat is not
+            # timed for the wait before the coach ended it.
+            ended = next(
+                (e.t_s for e in reversed(loop.events) if e.kind in SESSION_ENDS), loop.last_t
+            )
+            loop.handle(controller.rate_pain("after", pain_after, ended), ended)
             loop.drain()
         completed = any(e.kind is EventKind.SESSION_COMPLETED for e in loop.events)
         summary = summarize(routine, loop.events, complete=completed)

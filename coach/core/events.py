@@ -43,6 +43,9 @@ class EventKind(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     CUE = "cue"  # key, text, priority: what the coach says or shows
+    # command ("pause", "resume", "skip", "stop"), by ("key" or "body"), and from the
+    # body: gesture (coach.core.controls.Gesture) and since_s (when it began)
+    CONTROL_USED = "control_used"
     SESSION_STOPPED = "session_stopped"  # reason
     SESSION_COMPLETED = "session_completed"
 

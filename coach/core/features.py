@@ -77,6 +77,30 @@ class FeatureConfig:
             raise ValueError(f"back_samples must be 5 or more, got {self.back_samples}")
 
 
+@dataclass(frozen=True, kw_only=True)
+class Perception:
+    """What is measured on each frame beyond the 33 landmarks.
+
+    Each exercise asks for what it reads; a session or an analysis of several
+    exercises asks for what any of them needs (``a | b``).
+
+    Attributes:
+        silhouette: The person's segmentation mask from the pose model and
+            the back's outline measured on it (``BACK_BEND``). Both cost time
+            on every frame, so only exercises that judge the back's curve
+            ask for them.
+    """
+
+    silhouette: bool = False
+
+    def __or__(self, other: Perception) -> Perception:
+        return Perception(silhouette=self.silhouette or other.silhouette)
+
+
+LANDMARKS_ONLY = Perception()
+WITH_SILHOUETTE = Perception(silhouette=True)
+
+
 # Names of the scalar signals in Features.values, beside the joint angles.
 TRUNK = "trunk"  # incline of shoulder-hip above horizontal, degrees
 HEAD_HEIGHT = "head_height"  # ear above the shoulder-hip line, torso lengths
@@ -490,12 +514,30 @@ def raw_signals(
 
 
 class FeatureExtractor:
-    """Turns each pose into features, keeping the chosen side and the filters between frames."""
+    """Turns each pose into features, keeping the chosen side and the filters between frames.
 
-    def __init__(self, config: FeatureConfig | None = None) -> None:
+    Args:
+        config: How features are taken.
+        perception: What is measured beyond the landmarks; by default the
+            back's outline on every pose that carries a mask.
+    """
+
+    def __init__(
+        self, config: FeatureConfig | None = None, *, perception: Perception = WITH_SILHOUETTE
+    ) -> None:
         self._config = config or FeatureConfig()
         self._smoother = SignalSmoother(self._config.smoothing)
         self._side: Side | None = None
+        self.perception = perception
+
+    @property
+    def perception(self) -> Perception:
+        """What is measured beyond the landmarks, from the next pose on."""
+        return self._perception
+
+    @perception.setter
+    def perception(self, perception: Perception) -> None:
+        self._perception = perception
 
     @property
     def side(self) -> Side | None:
@@ -528,7 +570,9 @@ class FeatureExtractor:
                 pose=pose,
             )
         self._side = nearer_side(pose, self._side, cfg.side_switch_margin)
-        raw, torso = raw_signals(pose, self._side, cfg.back_samples)
+        raw, torso = raw_signals(
+            pose, self._side, cfg.back_samples, with_mask=self._perception.silhouette
+        )
         visibility = side_visibility(pose, self._side)
         ratio = raw[SIDE_VIEW_RATIO]
         side_on = bool(math.isfinite(ratio) and ratio <= cfg.side_view_max_ratio)

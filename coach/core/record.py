@@ -144,6 +144,9 @@ def summarize(routine: Routine, events: Iterable[Event], *, complete: bool) -> d
     stopped: str | None = None
     finished = False
     session_pauses: list[dict[str, float | None]] = []
+    # When the session ended; a stop may be dated back (to when the person
+    # left the mat), so the wait before it is not session time.
+    end_t: float | None = None
 
     for event in events:
         first_t = event.t_s if first_t is None else min(first_t, event.t_s)
@@ -161,9 +164,11 @@ def summarize(routine: Routine, events: Iterable[Event], *, complete: bool) -> d
             continue
         if kind is EventKind.SESSION_STOPPED:
             stopped = str(data.get("reason", "stopped"))
+            end_t = event.t_s if end_t is None else min(end_t, event.t_s)
             continue
         if kind is EventKind.SESSION_COMPLETED:
             finished = True
+            end_t = event.t_s if end_t is None else min(end_t, event.t_s)
             continue
         if kind is EventKind.EXERCISE_STARTED:
             cursor = _locate(segments, cursor, event)
@@ -183,6 +188,8 @@ def summarize(routine: Routine, events: Iterable[Event], *, complete: bool) -> d
         segment.touch(event.t_s)
         _apply(segment, event)
 
+    if end_t is not None and last_t is not None:
+        last_t = min(last_t, end_t)
     if session_pauses and session_pauses[-1]["end_s"] is None and last_t is not None:
         session_pauses[-1]["end_s"] = last_t
     duration = (last_t - first_t) if first_t is not None and last_t is not None else 0.0

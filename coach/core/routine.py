@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.core import catalog
 from coach.core.catalog import DEFAULT_LANGUAGE
-from coach.core.features import FeatureConfig
+from coach.core.controls_config import ControlsConfig
 from coach.core.progression import ProgressionRule
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
@@ -37,6 +37,7 @@ from coach.files import read_input_text
 if TYPE_CHECKING:
     from coach.core.classify import ClassifierConfig
     from coach.core.exercises.base import ExerciseInfo
+    from coach.core.features import FeatureConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,6 +129,8 @@ class SessionConfig:
             hint always comes first.
         high_contrast: The window in white and yellow on solid black, in large
             type, for a person who sees it from the mat or sees poorly.
+        controls: How the body pauses, resumes, skips and stops the session
+            (the ``[session.controls]`` table).
     """
 
     setup_stable_s: float = knob(1.0, 0.0, 30.0, "s", "view right this long before starting")
@@ -146,6 +149,7 @@ class SessionConfig:
     stall_hint_s: float = knob(20.0, 5.0, 120.0, "s", "nothing counted this long: a hint")
     stall_move_on_s: float = knob(60.0, 15.0, 600.0, "s", "nothing counted this long: move on")
     high_contrast: bool = False
+    controls: ControlsConfig = field(default_factory=ControlsConfig)
 
     def __post_init__(self) -> None:
         for name in (
@@ -283,6 +287,11 @@ SCREEN_TEXT_KEYS: tuple[str, ...] = (
     "screen_paused",
     "screen_lost",
     "screen_keys",
+    "screen_body_help",
+    "screen_paused_help",
+    "screen_control_pause",
+    "screen_control_resume",
+    "screen_control_skip",
     "screen_setup_title",
     "screen_setup",
     "screen_progress",
@@ -296,6 +305,7 @@ OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = (
     "pain_not_improving",
     "next",
     "stall_move_on",
+    "controls",
 )
 
 # Placeholders cue texts may use; the coach fills them with str.format.
@@ -961,6 +971,9 @@ def _routine_from(
         problems.add("language", str(exc))
         language = DEFAULT_LANGUAGE
     cue_settings = _build_config(CueSettings, data.get("cues", {}), "cues", problems)
+    # Imported here: the body features need numpy, which reading a routine does not.
+    from coach.core.features import FeatureConfig
+
     camera = _build_config(FeatureConfig, data.get("camera", {}), "camera", problems)
     session = _build_config(SessionConfig, data.get("session", {}), "session", problems)
     classifier = _build_config(classifier_type, data.get("classifier", {}), "classifier", problems)

@@ -36,6 +36,12 @@ stands still while the session is paused, and on every frame the person is
 not seen: a person who left the mat is told once that the coach cannot see
 them and is waited for, not moved past.
 
+The body controls the session too, hands-free from the mat (see
+``coach.core.controls``): sitting or kneeling up from an exercise and keeping
+still pauses; while paused, both hands held above the head resume and one
+hand skips; leaving the mat ends the session, dated to when the person was
+last seen. Every use, by body or key, is recorded as ``CONTROL_USED``.
+
 The session also keeps a rough estimate of how long the coach is talking
 (``SessionConfig.words_per_s``), so the camera set-up ends and an exercise's
 introduction starts only once what was said before is over: a long spoken
@@ -51,6 +57,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from coach.core.controls import BodyControls, Gesture
 from coach.core.cues import Priority
 from coach.core.events import Event, EventKind, SkipReason
 from coach.core.exercises import exercise
@@ -87,6 +94,7 @@ CUE_PRIORITIES: dict[str, Priority] = {
     "stopped": Priority.URGENT,
     "pain_worse": Priority.URGENT,
     "welcome": Priority.PROGRESS,
+    "controls": Priority.PROGRESS,
     "pain_not_improving": Priority.PROGRESS,
     "setup_ok": Priority.PROGRESS,
     "intro": Priority.PROGRESS,
@@ -132,6 +140,19 @@ _EPS_S = 1e-6
 
 SETUP_TITLE = "Camera set-up"
 
+# Phases in which sitting up still pauses (the person is in an exercise), and
+# in which leaving the mat ends the session (any time after the camera set-up).
+WATCH_PAUSE: frozenset[Phase] = frozenset({Phase.WAIT_POSITION, Phase.ACTIVE})
+WATCH_LEAVE: frozenset[Phase] = frozenset(
+    {Phase.INTRO, Phase.WAIT_POSITION, Phase.ACTIVE, Phase.REST}
+)
+# What the screen shows while a control builds up; {seconds} is the time still to go.
+CONTROL_PROGRESS: dict[Gesture, tuple[str, str]] = {
+    Gesture.SIT_UP_STILL: ("screen_control_pause", "Keep still to pause: {seconds} s"),
+    Gesture.BOTH_HANDS_UP: ("screen_control_resume", "Both hands up: carry on in {seconds} s"),
+    Gesture.ONE_HAND_UP: ("screen_control_skip", "One hand up: skip in {seconds} s"),
+}
+
 
 @dataclass(frozen=True)
 class OverlayView:
@@ -149,6 +170,7 @@ class OverlayView:
         lost: The camera has lost the person.
         side: The body side nearer the camera (to emphasise on the skeleton).
         state: The pose state the engine sees, by name.
+        control_text: A body control building up ("Keep still to pause: 3 s"), or None.
     """
 
     phase: Phase
@@ -162,6 +184,7 @@ class OverlayView:
     lost: bool
     side: Side | None = None
     state: str | None = None
+    control_text: str | None = None
 
 
 EngineFactory = Callable[[ExerciseSpec, Routine], ExerciseEngine]
@@ -257,6 +280,7 @@ class SessionController:
         self._intro_ends_s: float | None = None  # phase time the introduction ends
         self._stall_s = 0.0  # time seen in the exercise since the last progress
         self._stall_hint_s = 0.0  # the stall clock when the last hint was given
+        self._controls = BodyControls(self._config.controls)
 
     # ----------------------------------------------------------- read-only state
     @property
@@ -334,6 +358,7 @@ class SessionController:
             lost=self._lost,
             side=features.side if features is not None else None,
             state=self.state.value if self.state is not None else None,
+            control_text=self._control_text(),
         )
 
     def _screen(self, key: str, default: str, **values: object) -> str:
@@ -343,6 +368,18 @@ class SessionController:
             return text.format(**values)
         except (KeyError, IndexError, ValueError):
             return default.format(**values)
+
+    def _control_text(self) -> str | None:
+        if self._phase not in WATCH_PAUSE and not self._paused:
+            return None
+        progress = self._controls.progress(self._now)
+        if progress is None:
+            return None
+        gesture, done = progress
+        cfg = self._config.controls
+        total = cfg.gesture_hold_s if gesture is not Gesture.SIT_UP_STILL else cfg.pause_after_s
+        key, default = CONTROL_PROGRESS[gesture]
+        return self._screen(key, default, seconds=math.ceil(total * (1.0 - done) - 1e-6))
 
     def _progress_text(self) -> str:
         total = len(self._routine.exercises)
@@ -384,6 +421,8 @@ class SessionController:
             self._enter(Phase.DONE)
             return events
         events += self._session_cue("welcome", t_s, title=self._routine.title)
+        if self._config.controls.enabled:
+            events += self._session_cue("controls", t_s)
         if safety is not None and safety.advisories:
             events += self._session_cue("pain_not_improving", t_s)
         self._enter(Phase.SETUP)
@@ -467,6 +506,53 @@ class SessionController:
         self._enter(Phase.DONE)
         return events
 
+    def command(self, name: str, t_s: float, *, by: str = "key", **details: Any) -> list[Event]:
+        """Run a person's command, recorded as ``CONTROL_USED`` when it does something.
+
+        Args:
+            name: "pause" (toggles: pauses, or resumes when paused), "resume",
+                "skip" or "stop".
+            t_s: When it takes effect.
+            by: "key" or "body".
+            details: Recorded with it (the gesture and when it began).
+        """
+        if name == "pause":
+            done = self.toggle_pause(t_s) if by == "key" else self.pause(t_s)
+        elif name == "resume":
+            done = self.resume(t_s)
+        elif name == "skip":
+            done = self.skip(t_s)
+        elif name == "stop":
+            done = self.stop(t_s, "left_mat" if by == "body" else "user")
+        else:
+            raise ValueError(f"unknown command {name!r}")
+        if not done:
+            return []
+        used = Event(
+            EventKind.CONTROL_USED, t_s, done[0].exercise, {"command": name, "by": by, **details}
+        )
+        return [used, *done]
+
+    def _body_controls(self, features: Features, t_s: float) -> list[Event]:
+        """Pause, resume, skip or stop from what the body does (see ``coach.core.controls``)."""
+        used = self._controls.update(
+            features,
+            t_s,
+            watch_pause=self._phase in WATCH_PAUSE,
+            watch_leave=self._phase in WATCH_LEAVE,
+            paused=self._paused,
+        )
+        events: list[Event] = []
+        for use in used:
+            events += self.command(
+                use.command.value,
+                use.t_s,
+                by="body",
+                gesture=use.gesture.value,
+                since_s=round(use.since_s, 3),
+            )
+        return events
+
     # ------------------------------------------------------------- the one verb
     def update(self, features: Features, t_s: float) -> list[Event]:
         """Take one frame's features; return what happened."""
@@ -475,6 +561,9 @@ class SessionController:
             return events
         self._features = features
         self._now = t_s
+        events += self._body_controls(features, t_s)
+        if self.done:  # left the mat
+            return events
         if self._paused:
             # Engines see nobody while paused, so their hold timers stop;
             # their events are kept for the record but nothing is said.
@@ -953,8 +1042,11 @@ def _whole(seconds: float | None) -> int | str:
 
 __all__ = [
     "CAMERA_FAULT_CUES",
+    "CONTROL_PROGRESS",
     "CUE_PRIORITIES",
     "PROGRESS_EVENTS",
+    "WATCH_LEAVE",
+    "WATCH_PAUSE",
     "OverlayView",
     "Phase",
     "SessionConfig",

@@ -41,23 +41,25 @@ def _image_paths(targets: list[Path]) -> list[Path]:
 def classify_images(paths: list[Path], model: Path | None = None) -> list[dict[str, Any]]:
     """Run the pose model on each image and classify it; one JSON-ready dict per image."""
     from coach.adapters.frames import read_image
-    from coach.adapters.pose_model import MediaPipePoseEstimator
+    from coach.app.pipeline import open_pipeline
     from coach.core.classify import ClassifierConfig, body_layout, decide
-    from coach.core.features import FeatureExtractor
+    from coach.core.features import WITH_SILHOUETTE
     from coach.errors import SourceError
 
     config = ClassifierConfig()
     rows: list[dict[str, Any]] = []
-    with MediaPipePoseEstimator(model, mode="image", segmentation=True) as estimator:
+    # Cat and cow differ in the back's curve, read on the silhouette; still
+    # images share no side choice or filter.
+    with open_pipeline(
+        model=model, mode="image", perception=WITH_SILHOUETTE, stills=True
+    ) as pipeline:
         for path in paths:
             try:
                 image = read_image(path)
             except SourceError as exc:  # one bad file must not stop the batch
                 rows.append({"file": str(path), "state": UNREADABLE, "error": str(exc)})
                 continue
-            pose = estimator.estimate(image, 0.0)
-            # A fresh extractor per image: still images share no side choice or filter.
-            features = FeatureExtractor().update(pose)
+            features = pipeline.see(image, 0.0).features
             layout = body_layout(features)
             state = NO_POSE if layout is None else decide(layout, config).value
             measures = {} if layout is None else asdict(layout)

@@ -7,6 +7,7 @@ person checks that the camera is placed well before a session.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Mapping
@@ -170,8 +171,8 @@ def inspect(
         open_source,
         write_image,
     )
-    from coach.adapters.pose_model import MediaPipePoseEstimator
-    from coach.core.features import FeatureExtractor
+    from coach.app.pipeline import open_pipeline
+    from coach.core.features import LANDMARKS_ONLY, WITH_SILHOUETTE
 
     console = Console(stderr=True)
     source = open_source(spec)
@@ -186,17 +187,16 @@ def inspect(
     writer: VideoFileWriter | None = None
     found = 0
     count = 0
-    extractor = FeatureExtractor()
     try:
-        with MediaPipePoseEstimator(
-            model, mode="image" if stills else "video", segmentation=segmentation
-        ) as estimator:
-            for index, frame in enumerate(source):
-                if max_frames is not None and index >= max_frames:
-                    break
-                if stills:
-                    extractor.reset()  # unrelated photos: nothing carries over
-                features = extractor.update(estimator.estimate(frame.image, frame.t_s))
+        with open_pipeline(
+            model=model,
+            mode="image" if stills else "video",
+            perception=WITH_SILHOUETTE if segmentation else LANDMARKS_ONLY,
+            stills=stills,  # unrelated photos: nothing carries over
+        ) as pipeline:
+            frames = source if max_frames is None else itertools.islice(source, max_frames)
+            for index, seen in enumerate(pipeline.run(frames)):
+                features = seen.features
                 count += 1
                 found += not features.pose.is_empty
                 record = frame_record(index, features)
@@ -213,7 +213,7 @@ def inspect(
                         print(prefix + summary_line(record), flush=True)
                 if out is None:
                     continue
-                annotated = annotate(frame.image, features)
+                annotated = annotate(seen.image, features)
                 if single:
                     write_image(out, annotated)
                 elif image_path is not None:

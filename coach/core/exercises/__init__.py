@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from coach.core.exercises.cat_cow import CatCowConfig, CatCowEngine
 from coach.core.exercises.childs_pose import ChildsPoseConfig, ChildsPoseEngine
 from coach.core.exercises.common import StateTracker
 from coach.core.exercises.hip_lift import HipLiftConfig, HipLiftEngine
+from coach.core.features import LANDMARKS_ONLY, Perception
 from coach.core.states import ExerciseKind
 
 if TYPE_CHECKING:
@@ -49,6 +50,9 @@ ALL_FAULT_KEYS: Mapping[ExerciseKind, tuple[str, ...]] = MappingProxyType(
 KEY_SIGNALS: Mapping[ExerciseKind, KeySignal] = MappingProxyType(
     {kind: info.key_signal for kind, info in EXERCISES.items()}
 )
+PERCEPTION: Mapping[ExerciseKind, Perception] = MappingProxyType(
+    {kind: info.perception for kind, info in EXERCISES.items()}
+)
 
 
 def kinds() -> tuple[ExerciseKind, ...]:
@@ -66,6 +70,14 @@ def exercise(kind: str) -> ExerciseInfo:
     if info is None:
         raise ValueError(f"{kind!r} is not an exercise; use one of {', '.join(EXERCISES)}")
     return info
+
+
+def perception_for(kinds: Iterable[ExerciseKind]) -> Perception:
+    """What judging all of ``kinds`` on the same frames needs."""
+    needed = LANDMARKS_ONLY
+    for kind in kinds:
+        needed |= PERCEPTION[ExerciseKind(kind)]
+    return needed
 
 
 def make_engine(
@@ -108,6 +120,7 @@ __all__ = [
     "CONFIG_TYPES",
     "EXERCISES",
     "KEY_SIGNALS",
+    "PERCEPTION",
     "CatCowConfig",
     "CatCowEngine",
     "ChildsPoseConfig",
@@ -119,4 +132,5 @@ __all__ = [
     "exercise",
     "kinds",
     "make_engine",
+    "perception_for",
 ]

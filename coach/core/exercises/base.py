@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from coach.core.events import Event
-from coach.core.features import Features
+from coach.core.features import LANDMARKS_ONLY, Features, Perception
 from coach.core.states import ExerciseKind, PoseState
 
 if TYPE_CHECKING:
@@ -165,6 +165,8 @@ class ExerciseInfo:
             report's plot.
         dose: The clinical default dose, as a routine's ``[exercises.dose]``
             table writes it; a routine names only what it changes.
+        perception: What it reads from every frame beyond the landmarks (the
+            silhouette for the back's curve costs a mask per frame).
     """
 
     kind: ExerciseKind
@@ -180,3 +182,4 @@ class ExerciseInfo:
     breath: bool = False
     key_signal: KeySignal
     dose: Mapping[str, float]
+    perception: Perception = LANDMARKS_ONLY

@@ -17,7 +17,13 @@ from coach.core.exercises.common import (
     beyond,
 )
 from coach.core.exercises.reps import Rep, SwingCycles, SwingSide
-from coach.core.features import BACK_BEND, HEAD_PITCH_3D, Features, flexion_units
+from coach.core.features import (
+    BACK_BEND,
+    HEAD_PITCH_3D,
+    WITH_SILHOUETTE,
+    Features,
+    flexion_units,
+)
 from coach.core.landmarks import Joint
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
@@ -411,4 +417,5 @@ EXERCISE = ExerciseInfo(
         beyond=("cow (back arched)", "cat (back rounded)"),
     ),
     dose={"reps": 5, "reps_max": 10, "rest_s": 15},
+    perception=WITH_SILHOUETTE,  # the back's curve is read on the person's silhouette
 )
