@@ -376,6 +376,16 @@ def cue_keys(events: Sequence[Event]) -> list[str]:
     return [e["key"] for e in events if e.kind is EventKind.CUE]
 
 
+def unattended(source: Path, out: Path, voice: Path) -> list[str]:
+    """``coach run`` options for a recorded video with nobody there: every answer given,
+    no window, the voice written as WAV files to ``voice`` and the record to ``out``."""
+    return [
+        *("--source", str(source), "--headless", "--no-realtime"),
+        *("--answers", "no", "--pain-before", "4", "--pain-after", "3"),
+        *("--voice-to", str(voice), "--out", str(out)),
+    ]
+
+
 def write_bundled_with_doses(
     folder: Path, doses: Mapping[str, Mapping[str, object]], *, name: str | None = None
 ) -> Path:

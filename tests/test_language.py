@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rich.console import Console
+from session_helpers import unattended
 from test_overlay import colour_pixels, frame, view
 from test_session_e2e import assert_voice, coach_run, make_routine, read_events, session_folder
 from typer.testing import CliRunner
@@ -179,20 +180,7 @@ def test_a_whole_session_runs_in_the_language(
         str(routine),
         "--language",
         language,
-        "--source",
-        str(real_videos / "v03_child_tj.mp4"),
-        "--headless",
-        "--no-realtime",
-        "--answers",
-        "no",
-        "--pain-before",
-        "4",
-        "--pain-after",
-        "3",
-        "--voice-to",
-        str(wavs),
-        "--out",
-        str(out),
+        *unattended(real_videos / "v03_child_tj.mp4", out, wavs),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     folder = session_folder(out)

@@ -13,7 +13,7 @@ import wave
 from pathlib import Path
 
 import pytest
-from session_helpers import write_bundled_with_doses
+from session_helpers import unattended, write_bundled_with_doses
 
 from coach.adapters.routine_store import open_routine
 from coach.core.routine import parse_routine
@@ -95,20 +95,7 @@ def test_a_session_on_a_real_childs_pose_video(real_videos: Path, tmp_path: Path
     result = coach_run(
         "--routine",
         str(routine),
-        "--source",
-        str(video),
-        "--headless",
-        "--no-realtime",
-        "--answers",
-        "no",
-        "--pain-before",
-        "4",
-        "--pain-after",
-        "3",
-        "--voice-to",
-        str(voice),
-        "--out",
-        str(out),
+        *unattended(video, out, voice),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     folder = session_folder(out)

@@ -7,11 +7,11 @@ import statistics
 from dataclasses import dataclass
 
 from coach.core.events import Event, EventKind
-from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, Hold, KeySignal
+from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, KeySignal
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
-    EngineBase,
+    CountedEngineBase,
     Position,
     StateTracker,
     beyond,
@@ -230,7 +230,7 @@ class _Neutral:
         self._measured = True
 
 
-class CatCowEngine(EngineBase):
+class CatCowEngine(CountedEngineBase):
     """Counts cat-cow cycles: the back's flexion swinging to both sides of this person's neutral.
 
     Nothing is counted before the person is on all fours (tabletop, cat or
@@ -259,16 +259,6 @@ class CatCowEngine(EngineBase):
     def reps(self) -> int:
         """Cycles counted."""
         return self._cycles.count
-
-    @property
-    def holds(self) -> tuple[Hold, ...]:
-        """Cat-cow has no holds."""
-        return ()
-
-    @property
-    def hold_elapsed_s(self) -> float:
-        """Cat-cow has no holds."""
-        return 0.0
 
     @property
     def in_position(self) -> bool:

@@ -15,11 +15,11 @@ import math
 from dataclasses import dataclass
 
 from coach.core.events import Event, EventKind
-from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, Hold, KeySignal
+from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, KeySignal
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
-    EngineBase,
+    CountedEngineBase,
     Position,
     StateTracker,
     Stillness,
@@ -122,7 +122,7 @@ class _Neutral:
                 self.lift = lift if self.lift is None else self.lift + alpha * (lift - self.lift)
 
 
-class PelvicTiltEngine(EngineBase):
+class PelvicTiltEngine(CountedEngineBase):
     """Counts pelvic tilts: the hip angle opening beyond this person's neutral and returning.
 
     Nothing is counted before the person lies on the back with the knees
@@ -157,16 +157,6 @@ class PelvicTiltEngine(EngineBase):
     def reps(self) -> int:
         """Tilts counted."""
         return self._count
-
-    @property
-    def holds(self) -> tuple[Hold, ...]:
-        """Pelvic tilts are counted, not held."""
-        return ()
-
-    @property
-    def hold_elapsed_s(self) -> float:
-        """Pelvic tilts are counted, not held."""
-        return 0.0
 
     @property
     def in_position(self) -> bool:
@@ -265,7 +255,9 @@ class PelvicTiltEngine(EngineBase):
         ]
 
 
-def _build(config: PelvicTiltConfig, hold_s: float | None, tracker: StateTracker) -> EngineBase:
+def _build(
+    config: PelvicTiltConfig, hold_s: float | None, tracker: StateTracker
+) -> PelvicTiltEngine:
     return PelvicTiltEngine(config, classifier=tracker)
 
 
