@@ -398,7 +398,7 @@ def write_bundled_with_doses(
 
     lines = [
         'extends = "back-spasm-relief"',
-        f'name = "{name or "back-spasm-relief"}"',
+        f'name = "{name or "test-routine"}"',
         'session_cues = { welcome = "Hello.", controls = "Sit up to pause." }',
     ]
     for kind, dose in doses.items():

@@ -25,6 +25,7 @@ from coach.core import catalog
 from coach.core.exercises import EXERCISES
 from coach.core.routine import describe_dose, parse_routine
 from coach.core.safety import RED_FLAG_KEYS, assess
+from coach.errors import RoutineError
 
 KINDS = tuple(k.value for k in EXERCISES)
 
@@ -116,6 +117,23 @@ def test_the_handout_is_in_the_language() -> None:
     ):
         assert words in text, words
     assert "Safety first" not in text and "Hold 30 seconds" not in text
+    assert "Linderung bei Rückenkrämpfen" in text and "Drei sanfte Übungen" in text
+    assert "Back spasm relief" not in text
+
+
+def test_a_routine_carries_its_title_and_notes_in_other_languages(tmp_path: Path) -> None:
+    spanish = open_routine("back-spasm-relief", language="es")
+    assert spanish.title == "Alivio del espasmo de espalda"
+    assert spanish.notes.startswith("Tres ejercicios suaves")
+    assert open_routine("back-spasm-relief").title == "Back spasm relief"
+    # A routine that writes its own title shows it in every language, not the base's translation.
+    head = 'extends = "back-spasm-relief"\nname = "anna"\nlanguage = "es"\n'
+    mine = parse_routine(head + 'title = "Anna por la mañana"\n', "a.toml", resolve=routine_text)
+    assert mine.title == "Anna por la mañana" and mine.notes.startswith("Tres ejercicios")
+    bad = head + '[translations.fr]\ntitle = "Dos"\n[translations.es]\ntitel = "x"\n'
+    with pytest.raises(RoutineError) as refused:
+        parse_routine(bad, "bad.toml", resolve=routine_text)
+    assert "translations.fr" in str(refused.value) and "did you mean 'title'" in str(refused.value)
 
 
 def test_a_voice_is_chosen_by_its_language() -> None:

@@ -347,7 +347,10 @@ _TOP_KEYS: tuple[str, ...] = (
     "session",
     "exercises",
     "progression",
+    "translations",
 )
+# What a routine's ``[translations.<language>]`` table may give in that language.
+_TRANSLATED_KEYS: tuple[str, ...] = ("title", "notes")
 _EXERCISE_KEYS: tuple[str, ...] = ("kind", "title", "intro", "dose", "thresholds", "cues")
 
 
@@ -848,6 +851,57 @@ def _merge_tables(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, 
     return out
 
 
+def _drop_stale_translations(merged: dict[str, Any], top: Mapping[str, Any]) -> None:
+    """Forget the base's translation of a title or notes that ``top`` writes anew.
+
+    A routine that changes its title without translating it shows the new
+    title in every language, not the translation of the old one.
+    """
+    translations = merged.get("translations")
+    if not isinstance(translations, dict):
+        return
+    own = top.get("translations")
+    own = own if isinstance(own, dict) else {}
+    kept: dict[str, Any] = {}
+    for language, table in translations.items():
+        if isinstance(table, dict):
+            mine = own.get(language)
+            mine = mine if isinstance(mine, dict) else {}
+            table = {k: v for k, v in table.items() if k not in top or k in mine}
+        kept[language] = table
+    merged["translations"] = kept
+
+
+def _translated(data: Mapping[str, Any], language: str, problems: _Problems) -> dict[str, str]:
+    """The routine's own title and notes in ``language``, from ``[translations]``."""
+    table = data.get("translations", {})
+    if not isinstance(table, dict):
+        problems.add("translations", "must be a table of languages, e.g. [translations.es]")
+        return {}
+    found: dict[str, str] = {}
+    for lang, texts in table.items():
+        where = f"translations.{lang}"
+        try:
+            catalog.check_language(lang)
+        except RoutineError as exc:
+            problems.add(where, str(exc))
+            continue
+        if not isinstance(texts, dict):
+            problems.add(where, 'must be a table, e.g. title = "..."')
+            continue
+        for key in texts:
+            if key not in _TRANSLATED_KEYS:
+                _unknown_key(problems, where, key, _TRANSLATED_KEYS)
+        given = {
+            key: _text(texts, key, where, problems, required=False)
+            for key in _TRANSLATED_KEYS
+            if key in texts
+        }
+        if lang == language:
+            found = {key: text for key, text in given.items() if text}
+    return found
+
+
 def _merge_exercises(base: list[Any], top: list[Any]) -> list[Any]:
     """The routine's exercises, each on top of the base routine's entry of the same kind."""
     unused = [entry for entry in base if isinstance(entry, dict)]
@@ -894,6 +948,7 @@ def _extended(
         raise RoutineError(f"{source}: extends: {exc}") from exc
     base = _extended(_toml(base_text, base_source), base_source, resolve, (*seen, base_name))
     merged = _merge_tables({k: v for k, v in base.items() if k != "exercises"}, data)
+    _drop_stale_translations(merged, data)
     if isinstance(data.get("exercises"), list) and isinstance(base.get("exercises"), list):
         merged["exercises"] = _merge_exercises(base["exercises"], data["exercises"])
     elif "exercises" not in data and "exercises" in base:
@@ -970,6 +1025,8 @@ def _routine_from(
     except RoutineError as exc:
         problems.add("language", str(exc))
         language = DEFAULT_LANGUAGE
+    translated = _translated(data, language, problems)
+    title, notes = translated.get("title", title), translated.get("notes", notes)
     cue_settings = _build_config(CueSettings, data.get("cues", {}), "cues", problems)
     # Imported here: the body features need numpy, which reading a routine does not.
     from coach.core.features import FeatureConfig
