@@ -241,7 +241,7 @@ def test_the_report_is_in_the_language_of_the_session(tmp_path: Path) -> None:
     page = render_report(data)
     text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     for words in (
-        "Informe de la sesión: Back spasm relief",
+        "Informe de la sesión: Alivio del espasmo de espalda",
         "Preguntas de seguridad",
         "¿Tienes problemas nuevos para controlar la vejiga o el intestino?",
         "Dolor (0-10)",
