@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from conftest import annotated_clips
 from synthetic_body import POSTURES, blend
 from test_engines import Stretch, of, play
 
@@ -117,22 +117,13 @@ TILT_CLIP = "x20_pelvictilt_prx.mp4"
 TILTS_S = ((0.4, 1.2), (3.3, 4.1))  # the two tilts, as annotated
 
 
-def _annotated(realdata: Path) -> dict[str, dict[str, object]]:
-    clips: dict[str, dict[str, object]] = {}
-    for name in ("annotations.json", "annotations-2.json"):
-        path = realdata / "videos" / name
-        if path.is_file():
-            clips |= {c["file"]: c for c in json.loads(path.read_text(encoding="utf-8"))}
-    return clips
-
-
 @pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.realmodel
 def test_real_pelvic_tilts_count_and_other_exercises_do_not(realdata: Path) -> None:
     from coach.app.analyze import analyze_video
 
-    clips = _annotated(realdata)
+    clips = annotated_clips()
     result = analyze_video(realdata / "videos" / TILT_CLIP, [KIND], max_fps=30.0)[KIND]
     assert result.reps == 2, result.to_dict()
     counted = [e for e in result.events if e.kind is K.REP_COUNTED]
