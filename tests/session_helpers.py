@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -377,33 +376,35 @@ def cue_keys(events: Sequence[Event]) -> list[str]:
     return [e["key"] for e in events if e.kind is EventKind.CUE]
 
 
+def unattended(source: Path, out: Path, voice: Path) -> list[str]:
+    """``coach run`` options for a recorded video with nobody there: every answer given,
+    no window, the voice written as WAV files to ``voice`` and the record to ``out``."""
+    return [
+        *("--source", str(source), "--headless", "--no-realtime"),
+        *("--answers", "no", "--pain-before", "4", "--pain-after", "3"),
+        *("--voice-to", str(voice), "--out", str(out)),
+    ]
+
+
 def write_bundled_with_doses(
     folder: Path, doses: Mapping[str, Mapping[str, object]], *, name: str | None = None
 ) -> Path:
-    """The bundled routine with these doses and short spoken texts, written to ``folder``.
+    """A therapist's short routine: the bundled one with these doses and short spoken texts.
 
     A short welcome and controls text leave more of a clip for the exercises
     (the intros stay as bundled). The file is checked to be a valid routine.
     """
-    from coach.adapters.routine_store import bundled_dir
-    from coach.core.routine import parse_routine
+    from coach.adapters.routine_store import open_routine
 
-    text = (bundled_dir() / "back-spasm-relief.toml").read_text(encoding="utf-8")
-    if name is not None:
-        text = text.replace('name = "back-spasm-relief"', f'name = "{name}"', 1)
-    for key, short in (("welcome", "Hello."), ("controls", "Sit up to pause.")):
-        text, n = re.subn(rf"^{key} = [^\n]*$", f'{key} = "{short}"', text, flags=re.M)
-        assert n == 1, key
-    head, *blocks = text.split("[[exercises]]")
-    out = [head]
-    for block in blocks:
-        kind = re.search(r'^kind = "(\w+)"', block, re.MULTILINE)
-        assert kind is not None
-        for key, value in doses[kind.group(1)].items():
-            block, n = re.subn(rf"^{key} = [^\n]*$", f"{key} = {value}", block, flags=re.M)
-            assert n == 1, (kind.group(1), key)
-        out.append(block)
+    lines = [
+        'extends = "back-spasm-relief"',
+        f'name = "{name or "test-routine"}"',
+        'session_cues = { welcome = "Hello.", controls = "Sit up to pause." }',
+    ]
+    for kind, dose in doses.items():
+        inline = ", ".join(f"{key} = {value}" for key, value in dose.items())
+        lines += ["[[exercises]]", f'kind = "{kind}"', f"dose = {{ {inline} }}"]
     path = folder / "test-routine.toml"
-    path.write_text("[[exercises]]".join(out), encoding="utf-8")
-    parse_routine(path.read_text(encoding="utf-8"), str(path))  # valid, or fail here
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    open_routine(str(path))  # valid, or fail here
     return path

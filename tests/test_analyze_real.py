@@ -15,6 +15,7 @@ from conftest import annotated_clips
 from typer.testing import CliRunner
 
 from coach.app.analyze import AnalysisResult, analyze_video
+from coach.core.exercises import EXERCISES
 from coach.core.states import ExerciseKind
 
 MAX_FPS = 30.0
@@ -23,6 +24,9 @@ MAX_FPS = 30.0
 CLIPS = annotated_clips()
 EXERCISE_VIDEOS = tuple(name for name, clip in CLIPS.items() if clip["exercise"] != "none")
 NEGATIVE_VIDEOS = tuple(name for name, clip in CLIPS.items() if clip["exercise"] == "none")
+# Negatives of the annotations that show an exercise the coach guides besides the three
+# annotated ones (tests/test_pelvic_tilt.py counts them as that exercise).
+SHOWN_EXERCISE = {"x20_pelvictilt_prx.mp4": "pelvic_tilt"}
 HOLD_TOLERANCE_S = 1.0
 NEGATIVE_MAX_HOLD_S = 2.0
 
@@ -43,7 +47,7 @@ def analysed(real_videos: Path, name: str) -> dict[ExerciseKind, AnalysisResult]
         path = real_videos / name
         if not path.is_file():
             pytest.skip(f"{path} is missing from the real data")
-        _RESULTS[name] = analyze_video(path, list(ExerciseKind), max_fps=MAX_FPS)
+        _RESULTS[name] = analyze_video(path, list(EXERCISES), max_fps=MAX_FPS)
     return _RESULTS[name]
 
 
@@ -65,8 +69,10 @@ def test_exercise_video_counts_and_holds(
 
 
 @pytest.mark.parametrize("name", NEGATIVE_VIDEOS)
-@pytest.mark.parametrize("kind", list(ExerciseKind))
+@pytest.mark.parametrize("kind", list(EXERCISES))
 def test_negative_video_counts_nothing(real_videos: Path, name: str, kind: ExerciseKind) -> None:
+    if SHOWN_EXERCISE.get(name) == kind:
+        pytest.skip(f"{name} shows {kind}")
     result = analysed(real_videos, name)[kind]
     assert result.reps == 0, result.to_dict()
     assert all(h.seconds <= NEGATIVE_MAX_HOLD_S for h in result.holds), result.to_dict()["holds"]

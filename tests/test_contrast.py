@@ -15,7 +15,7 @@ from loop_helpers import quiet_loop
 
 from coach.adapters.frames import Frame
 from coach.adapters.overlay import HIGH_CONTRAST, STANDARD, overlay_style, render
-from coach.adapters.routine_store import bundled_dir
+from coach.adapters.routine_store import open_routine, routine_text
 from coach.adapters.speech import NullSpeaker
 from coach.core.routine import parse_routine
 from coach.core.session import OverlayView, Phase
@@ -54,14 +54,12 @@ def test_high_contrast_draws_solid_panels_and_larger_type() -> None:
 
 
 def test_a_routine_can_ask_for_high_contrast() -> None:
-    text = (bundled_dir() / "back-spasm-relief.toml").read_text(encoding="utf-8")
-    assert parse_routine(text, "bundled.toml").session.high_contrast is False
-    assert "high_contrast = false" in text
-    on = text.replace("high_contrast = false", "high_contrast = true", 1)
-    assert parse_routine(on, "on.toml").session.high_contrast is True
-    wrong = text.replace("high_contrast = false", 'high_contrast = "yes"', 1)
+    assert open_routine("back-spasm-relief").session.high_contrast is False
+    head = 'extends = "back-spasm-relief"\nname = "bright"\n[session]\n'
+    on = parse_routine(head + "high_contrast = true\n", "on.toml", resolve=routine_text)
+    assert on.session.high_contrast is True
     with pytest.raises(RoutineError, match="high_contrast"):
-        parse_routine(wrong, "wrong.toml")
+        parse_routine(head + 'high_contrast = "yes"\n', "wrong.toml", resolve=routine_text)
 
 
 class CaptureWindow:

@@ -25,10 +25,11 @@ from control_helpers import with_points
 from rich.console import Console
 from session_helpers import write_bundled_with_doses
 
+from coach.adapters.routine_store import open_routine
 from coach.core.events import EventKind
 from coach.core.landmarks import SIDE_LANDMARKS, Joint, Landmark, Side
 from coach.core.pose import Pose
-from coach.core.routine import Routine, parse_routine
+from coach.core.routine import Routine
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata, pytest.mark.realmodel]
 
@@ -128,7 +129,7 @@ def stitch(videos: Path, parts: list[Part], target: Path) -> list[tuple[float, f
 
 def floor_routine(folder: Path) -> Routine:
     path = write_bundled_with_doses(folder, DOSES)
-    return parse_routine(path.read_text(encoding="utf-8"), str(path))
+    return open_routine(str(path))
 
 
 def _arm(side: Side) -> list[int]:

@@ -17,7 +17,7 @@ import pytest
 from synthetic_body import POSTURES, BodyPose, Camera, Segment, blend, sequence
 
 from coach.core.events import Event, EventKind
-from coach.core.exercises import ALL_FAULT_KEYS, CONFIG_TYPES, PERCEPTION, make_engine
+from coach.core.exercises import ALL_FAULT_KEYS, CONFIG_TYPES, EXERCISES, PERCEPTION, make_engine
 from coach.core.exercises.cat_cow import CatCowConfig
 from coach.core.exercises.childs_pose import ChildsPoseConfig
 from coach.core.exercises.common import Debounced
@@ -215,7 +215,7 @@ def test_debounced_needs_the_dwell() -> None:
 # --- Configuration -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", list(ExerciseKind))
+@pytest.mark.parametrize("kind", list(EXERCISES))
 def test_every_threshold_has_a_default_and_a_range(kind: ExerciseKind) -> None:
     import dataclasses
 

@@ -28,7 +28,7 @@ from records_helpers import BUNDLED, bundled_routine, record
 
 from coach.adapters.storage import load_session
 from coach.app.prompts import AnswersError, parse_answers
-from coach.core.routine import ROUTINE_MAX_BYTES, is_routine_name, parse_routine
+from coach.core.routine import ROUTINE_MAX_BYTES, is_routine_name, parse_routine, resolved_toml
 from coach.core.safety import RED_FLAG_KEYS
 from coach.errors import ModelError, RoutineError, SessionDataError, SourceError
 
@@ -36,7 +36,8 @@ SAFE = ",".join(f"{key}=no" for key in RED_FLAG_KEYS)
 
 
 def bundled_data() -> dict[str, object]:
-    return tomllib.loads(BUNDLED.read_text(encoding="utf-8"))
+    """The bundled routine written out in full: every text, dose and threshold."""
+    return tomllib.loads(resolved_toml(bundled_routine()))
 
 
 def one_line_error(text: str) -> None:
@@ -341,7 +342,7 @@ def test_a_routine_file_with_a_byte_order_mark_checks_ok(tmp_path: Path) -> None
 
 def test_copying_a_non_utf8_routine_names_the_source(tmp_path: Path) -> None:
     source = tmp_path / "latin1.toml"
-    source.write_bytes(BUNDLED.read_bytes().replace(b"Child's", b"Child\xe9s"))
+    source.write_bytes(BUNDLED.read_bytes().replace(b"child's", b"child\xe9s"))
     target = tmp_path / "copy.toml"
     done = coach("routine", "new", "anna", "--from", str(source), "--to", str(target))
     assert done.code == 2

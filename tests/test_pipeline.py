@@ -16,7 +16,7 @@ from test_session_loop import Frames, SideEstimator, make_loop
 
 from coach.adapters.frames import Frame
 from coach.app.pipeline import FramePipeline, SwitchingEstimator
-from coach.core.exercises import PERCEPTION, perception_for
+from coach.core.exercises import PERCEPTION, kinds, perception_for
 from coach.core.features import BACK_BEND, LANDMARKS_ONLY, WITH_SILHOUETTE
 from coach.core.pose import Pose
 from coach.core.states import ExerciseKind, PoseState
@@ -66,7 +66,7 @@ def test_each_exercise_asks_for_what_it_reads() -> None:
     assert PERCEPTION[ExerciseKind.CHILDS_POSE] == LANDMARKS_ONLY
     assert PERCEPTION[ExerciseKind.HIP_LIFT] == LANDMARKS_ONLY
     assert perception_for([ExerciseKind.HIP_LIFT, ExerciseKind.CHILDS_POSE]) == LANDMARKS_ONLY
-    assert perception_for(list(ExerciseKind)) == WITH_SILHOUETTE
+    assert perception_for(kinds()) == WITH_SILHOUETTE
     assert perception_for([]) == LANDMARKS_ONLY
 
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from session_helpers import unattended
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata, pytest.mark.realmodel]
 
@@ -96,20 +97,7 @@ def test_an_unattended_session_opens_no_network_connection(
         result = traced_coach(
             log,
             "run",
-            "--source",
-            str(real_videos / "v03_child_tj.mp4"),
-            "--headless",
-            "--no-realtime",
-            "--answers",
-            "no",
-            "--pain-before",
-            "4",
-            "--pain-after",
-            "3",
-            "--voice-to",
-            str(voice),
-            "--out",
-            str(out),
+            *unattended(real_videos / "v03_child_tj.mp4", out, voice),
             tmp=tmp_path,
         )
     finally:

@@ -115,11 +115,14 @@ def test_report_command(routine: Routine, tmp_path: Path, monkeypatch, capsys) -
     assert (folder / "report.html").is_file()
     assert "INCOMPLETE" in capsys.readouterr().out
 
+    # A folder of sessions gives one report per session, beside it.
     monkeypatch.setattr(sys, "argv", ["coach", "report", str(tmp_path)])
-    with pytest.raises(SystemExit) as refused:
+    with pytest.raises(SystemExit) as done:
         main()
-    assert refused.value.code == 2
-    assert "folder of sessions" in " ".join(capsys.readouterr().err.split())
+    assert done.value.code in (0, None)
+    reports = tmp_path.with_name(f"{tmp_path.name}-reports") / "sessions"
+    assert [p.name for p in reports.glob("*.html")] == [f"{folder.name}.html"]
+    assert "1 report written" in " ".join(capsys.readouterr().out.split())
 
 
 @pytest.mark.realdata

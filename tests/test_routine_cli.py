@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from coach.adapters.routine_store import open_routine
 from coach.app.cli import app
 from coach.core.routine import describe_dose, load_routine
 from coach.errors import RoutineError
@@ -48,19 +49,44 @@ def test_routines_lists_bundled_and_user_routines(config_home: Path) -> None:
     assert "typo" in out and "invalid" in out and "did you mean 'title'" in out
 
 
-def test_new_copies_under_a_new_name(config_home: Path, tmp_path: Path) -> None:
+def test_new_writes_a_short_routine_that_extends_its_source(
+    config_home: Path, tmp_path: Path
+) -> None:
     code, out, _ = invoke("routine", "new", "anna-acute", "--from", "back-spasm-relief")
     assert code == 0, out
     copy = config_home / "coach" / "routines" / "anna-acute.toml"
-    assert tomllib.loads(copy.read_text(encoding="utf-8"))["name"] == "anna-acute"
-    assert load_routine(copy).name == "anna-acute"
+    text = copy.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    assert data["name"] == "anna-acute" and data["extends"] == "back-spasm-relief"
+    assert [e["kind"] for e in data["exercises"]] == ["childs_pose", "cat_cow", "hip_lift"]
+    settings = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(settings) <= 12, settings
+    # Every dose is there to edit, behind a '#'.
+    assert "# dose = { hold_s = 15, reps = 5, reps_max = 10, sets = 1, rest_s = 0 }" in text
+    mine, base = open_routine(str(copy)), open_routine("back-spasm-relief")
+    assert mine.name == "anna-acute" and mine.extends == "back-spasm-relief"
+    assert mine.exercises == base.exercises
     code, _, exc = invoke("routine", "new", "anna-acute")
     assert code != 0 and isinstance(exc, RoutineError) and "already exists" in str(exc)
     assert invoke("routine", "new", "anna-acute", "--force")[0] == 0
     target = tmp_path / "elsewhere" / "bob.toml"
     code, out, _ = invoke("routine", "new", "bob", "--from", str(copy), "--to", str(target))
     assert code == 0, out
-    assert load_routine(target).name == "bob"
+    bob = open_routine(str(target))
+    assert bob.name == "bob" and bob.extends == "anna-acute"
+    assert bob.exercises == open_routine("back-spasm-relief").exercises
+
+
+def test_new_full_writes_every_value(tmp_path: Path) -> None:
+    target = tmp_path / "full.toml"
+    code, out, _ = invoke("routine", "new", "full", "--full", "--to", str(target))
+    assert code == 0, out
+    data = tomllib.loads(target.read_text(encoding="utf-8"))
+    assert "extends" not in data and data["name"] == "full"
+    assert {"session_cues", "session", "camera", "classifier"} <= set(data)
+    assert all({"dose", "thresholds", "cues", "intro"} <= set(e) for e in data["exercises"])
+    full = load_routine(target)  # nothing to look up: it stands alone
+    assert full.exercises == open_routine("back-spasm-relief").exercises
 
 
 @pytest.mark.parametrize(
@@ -87,8 +113,9 @@ def test_check_accepts_a_good_routine(tmp_path: Path) -> None:
 def test_check_says_exactly_what_is_wrong(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     assert invoke("routine", "new", "bad", "--to", str(path))[0] == 0
-    text = path.read_text(encoding="utf-8").replace("hold_s = 30 ", "hold_s = 600 ", 1)
-    text = text.replace("reps = 3 ", "repz = 3 ", 1)
+    text = path.read_text(encoding="utf-8").replace(
+        "# dose = { hold_s = 30, reps = 3,", "dose = { hold_s = 600, repz = 3,", 1
+    )
     path.write_text(text, encoding="utf-8")
     code, out, _ = invoke("routine", "check", str(path))
     assert code == 1
@@ -100,29 +127,32 @@ def test_check_says_exactly_what_is_wrong(tmp_path: Path) -> None:
 def test_show_prints_a_readable_plan(tmp_path: Path) -> None:
     path = tmp_path / "anna.toml"
     assert invoke("routine", "new", "anna", "--to", str(path))[0] == 0
-    text = path.read_text(encoding="utf-8").replace("hold_s = 15 ", "hold_s = 8 ", 1)
+    text = path.read_text(encoding="utf-8").replace(
+        "# dose = { hold_s = 15,", "dose = { hold_s = 8,", 1
+    )
     path.write_text(text, encoding="utf-8")
     code, out, _ = invoke("routine", "show", str(path), "--cues")
     assert code == 0, out
-    routine = load_routine(path)
+    routine = open_routine(str(path))
     for spec in routine.exercises:
         assert spec.title in out
         assert describe_dose(spec) in out
     assert "Hold 8 seconds, 5 to 10 times" in out
     assert "Breathe in, arch your back and lift your head." in out
     assert "threshold" in out and "default" in out
+    assert "extends back-spasm-relief" in out
+    # What the routine itself sets is marked; what it inherits is not.
+    assert "*hold_s = 8" in out and "*hold_s = 30" not in out and " hold_s = 30" in out
 
 
 def test_show_lists_changed_session_settings(tmp_path: Path) -> None:
     path = tmp_path / "anna.toml"
     assert invoke("routine", "new", "anna", "--to", str(path))[0] == 0
-    text = path.read_text(encoding="utf-8").replace(
-        "stall_move_on_s = 60.0", "stall_move_on_s = 90.0"
-    )
+    text = path.read_text(encoding="utf-8") + "\n[session]\nstall_move_on_s = 90.0\n"
     path.write_text(text, encoding="utf-8")
     code, out, _ = invoke("routine", "show", str(path))
     assert code == 0, out
-    assert "session.stall_move_on_s = 90.0 (default 60.0)" in out
+    assert "*session.stall_move_on_s = 90.0 (default 60.0)" in out
     assert "stall_hint_s" not in out  # unchanged settings are not listed
 
 

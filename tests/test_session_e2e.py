@@ -13,8 +13,10 @@ import wave
 from pathlib import Path
 
 import pytest
-from session_helpers import write_bundled_with_doses
+from session_helpers import unattended, write_bundled_with_doses
 
+from coach.adapters.routine_store import open_routine
+from coach.core.routine import parse_routine
 from coach.core.safety import RED_FLAG_KEYS
 
 pytestmark = [pytest.mark.realdata, pytest.mark.realmodel]
@@ -93,26 +95,21 @@ def test_a_session_on_a_real_childs_pose_video(real_videos: Path, tmp_path: Path
     result = coach_run(
         "--routine",
         str(routine),
-        "--source",
-        str(video),
-        "--headless",
-        "--no-realtime",
-        "--answers",
-        "no",
-        "--pain-before",
-        "4",
-        "--pain-after",
-        "3",
-        "--voice-to",
-        str(voice),
-        "--out",
-        str(out),
+        *unattended(video, out, voice),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     folder = session_folder(out)
     for name in (*REQUIRED_FILES, "frames.csv"):
         assert (folder / name).is_file(), name
         assert (folder / name).stat().st_mode & 0o077 == 0, name  # the user's alone
+    # The record keeps the prescription resolved: it reads alone, with the doses as written.
+    kept = parse_routine((folder / "routine.toml").read_text(encoding="utf-8"), "kept")
+    assert kept.extends is None and kept.name == "back-spasm-relief-test"
+    for spec in kept.exercises:
+        for key, value in TEST_DOSES[spec.kind.value].items():
+            assert getattr(spec.dose, key) == value, (spec.kind, key)
+    assert kept.session_cues["welcome"] == "Hello."
+    assert kept.exercises[0].intro == open_routine("back-spasm-relief").exercises[0].intro
 
     events = read_events(folder)
     kinds = [str(e["kind"]) for e in events]

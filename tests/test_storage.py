@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from coach.adapters.storage import (
 )
 from coach.core.events import Event, EventKind
 from coach.core.record import summarize
-from coach.core.routine import Routine
+from coach.core.routine import Routine, resolved_toml
 from coach.errors import SessionDataError
 
 TESTS = Path(__file__).resolve().parent
@@ -58,7 +59,11 @@ def test_a_session_reads_back_as_written(routine: Routine, tmp_path: Path) -> No
     data = load_session(folder)
     assert data.finished and data.complete
     assert data.warnings == ()
-    assert (folder / ROUTINE_FILE).read_text(encoding="utf-8") == routine.text  # verbatim
+    # The routine as prescribed, written out in full: it reads back the same.
+    assert (folder / ROUTINE_FILE).read_text(encoding="utf-8") == resolved_toml(routine)
+    assert "extends" not in tomllib.loads((folder / ROUTINE_FILE).read_text(encoding="utf-8"))
+    assert data.routine.exercises == routine.exercises
+    assert data.routine.session_cues == routine.session_cues
     assert data.routine.name == routine.name
     assert data.meta["routine"] == routine.name
     assert data.meta["source"] == "synthetic"

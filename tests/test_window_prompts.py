@@ -8,6 +8,7 @@ import pytest
 from coach.adapters.overlay import HIGH_CONTRAST, STANDARD, PromptView, render_prompt
 from coach.adapters.speech import RecordingSpeaker
 from coach.app.window_prompts import PROMPT_SIZE, WindowPrompter
+from coach.core.catalog import question_texts
 from coach.core.safety import RED_FLAGS
 
 ENTER, BACKSPACE, ESC = 13, 8, 27
@@ -110,3 +111,22 @@ def test_the_card_is_large_type_and_high_contrast_is_larger_still() -> None:
     assert lit_plain > 5000  # text drawn, in large strokes
     assert lit_bold > lit_plain * 1.5
     assert int(bold.min()) == 0  # a solid black card
+
+
+@pytest.mark.parametrize(("language", "yes", "no"), [("es", "s", "n"), ("de", "j", "n")])
+def test_the_window_asks_in_the_patients_language_and_takes_its_yes_key(
+    language: str, yes: str, no: str
+) -> None:
+    texts = question_texts(language)
+    keys: list[int | str] = [no] * len(RED_FLAGS)
+    keys[1] = yes
+    # "y" answers nothing in either language: the first question waits for its own keys.
+    window, speaker = ScriptedWindow(["y", *keys, "4", ENTER]), RecordingSpeaker()
+    ask = WindowPrompter(window, speaker, language=language, sleep=lambda s: None)
+    answers = ask.ask_safety()
+    assert [answers[f.key] for f in RED_FLAGS] == [False, True] + [False] * (len(RED_FLAGS) - 2)
+    assert speaker.spoken[0].startswith(texts["window_intro"])
+    assert speaker.spoken[0].endswith(texts[f"question.{RED_FLAGS[0].key}"])
+    assert ask.ask_pain("before") == 4
+    assert speaker.spoken[-1].startswith(texts["window_pain_before"].format(min=0, max=10))
+    assert texts["window_pain_before"] != question_texts("en")["window_pain_before"]

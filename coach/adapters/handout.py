@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
+from coach.core.catalog import question_texts, word_texts
 from coach.core.routine import Routine, describe_dose
 from coach.core.safety import RED_FLAGS
 from coach.errors import RoutineError
@@ -42,38 +44,44 @@ def _steps(intro: str, title: str) -> list[str]:
     return steps
 
 
-def _safety(routine: Routine) -> str:
+_LOG_COLUMNS = ("handout_date", "handout_pain_before", "handout_pain_after", "handout_notes")
+
+
+def _safety(routine: Routine, words: Mapping[str, str]) -> str:
     stops = [flag for flag in RED_FLAGS if flag.stops]
     advice = [flag for flag in RED_FLAGS if not flag.stops]
+    questions = question_texts(routine.language)
+    urgent = f" <b>{escape(words['handout_urgent'])}</b>"
     items = "".join(
-        f"<li>{escape(flag.question)}{' <b>Get help urgently, today.</b>' if flag.urgent else ''}"
-        "</li>"
+        f"<li>{escape(questions.get(f'question.{flag.key}', flag.question))}"
+        f"{urgent if flag.urgent else ''}</li>"
         for flag in stops
     )
     parts = [
-        '<section class="safety"><h2>Safety first</h2>',
-        "<p>Before each session: if the answer to any of these is yes, do not do the "
-        "exercises, and contact a doctor or physical therapist.</p>",
+        f'<section class="safety"><h2>{escape(words["handout_safety"])}</h2>',
+        f"<p>{escape(words['handout_before'])}</p>",
         f"<ul>{items}</ul>",
     ]
     cues = routine.session_cues
     during = []
     if "pain_worse" in cues:
-        during.append(f"If an exercise makes your pain sharply worse: {cues['pain_worse']}")
+        during.append(f"{words['handout_pain_worse']} {cues['pain_worse']}")
     if advice and "pain_not_improving" in cues:
         during.append(cues["pain_not_improving"])
     kept = "".join(f"<li>{escape(text)}</li>" for text in during)
     if kept:
-        parts.append(f"<p>During and after the exercises:</p><ul>{kept}</ul>")
+        parts.append(f"<p>{escape(words['handout_during'])}</p><ul>{kept}</ul>")
     parts.append("</section>")
     return "".join(parts)
 
 
 def render_handout(routine: Routine) -> str:
-    """The handout as a self-contained HTML page (no scripts, no network)."""
+    """The handout as a self-contained HTML page (no scripts, no network), in the
+    routine's language."""
+    words = word_texts(routine.language)
     parts: list[str] = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{escape(routine.language)}"><head><meta charset="utf-8">',
         f"<title>{escape(routine.title)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{escape(routine.title)}</h1>",
@@ -85,26 +93,35 @@ def render_handout(routine: Routine) -> str:
         parts += [
             f'<section class="exercise" id="exercise-{number}">',
             f"<h2>{number}. {escape(spec.title)}</h2>",
-            f'<p class="dose">{escape(describe_dose(spec))}</p>',
+            f'<p class="dose">{escape(describe_dose(spec, routine.language))}</p>',
             f'<ul class="steps">{steps}</ul>',
             "</section>",
         ]
-    parts.append(_safety(routine))
+    parts.append(_safety(routine, words))
     controls = routine.session_cues.get("controls")
     if controls and routine.session.controls.enabled:
         # The same words the coach says after its welcome.
         parts += [
-            '<section class="controls"><h2>Controlling the coach from the mat</h2>',
+            f'<section class="controls"><h2>{escape(words["handout_controls"])}</h2>',
             f"<p>{escape(controls)}</p></section>",
         ]
     rows = "".join("<tr><td></td><td></td><td></td><td></td></tr>" for _ in range(_LOG_ROWS))
     parts += [
-        "<h2>My sessions</h2>",
-        '<table class="log"><tr><th>Date</th><th>Pain before (0-10)</th>'
-        "<th>Pain after (0-10)</th><th>Notes</th></tr>",
+        f"<h2>{escape(words['handout_sessions'])}</h2>",
+        '<table class="log"><tr>'
+        + "".join(
+            f"<th>{escape(words[key])}</th>"
+            for key in (
+                "handout_date",
+                "handout_pain_before",
+                "handout_pain_after",
+                "handout_notes",
+            )
+        )
+        + "</tr>",
         rows,
         "</table>",
-        f'<p class="small">Routine: {escape(routine.name)}</p>',
+        f'<p class="small">{escape(words["handout_routine"])}: {escape(routine.name)}</p>',
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"

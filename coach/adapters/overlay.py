@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -85,6 +87,14 @@ BODY_HELP = (
     "mat: sit up still = pause  |  both hands up = go on  |  one hand = skip  |  leave = stop"
 )
 PAUSED_HELP = "Both hands up: carry on  |  one hand up: skip"
+# The screen's own words; the catalogue of the patient's language gives them too.
+SCREEN_LABELS = {
+    "screen_paused": "PAUSED",
+    "screen_lost": "CAN'T SEE YOU",
+    "screen_keys": KEY_HELP,
+    "screen_body_help": BODY_HELP,
+    "screen_paused_help": PAUSED_HELP,
+}
 BAR_MARGIN = 0.5  # the gauge shows the band and half its width again on each side
 FONT_SCALE_PER_PX = 1.0 / 480.0  # sizes below are for a 480 px high frame
 TEXT_SCALE = 0.9  # title and cue
@@ -133,7 +143,17 @@ def overlay_style(*, high_contrast: bool) -> OverlayStyle:
     return HIGH_CONTRAST if high_contrast else STANDARD
 
 
-# Hershey fonts draw ASCII only: common typography is mapped, the rest dropped.
+# Text is drawn with a real font (DejaVu Sans, through Pillow), so any language's
+# letters show. Only without one do OpenCV's Hershey fonts stand in, and they draw
+# ASCII only: common typography is mapped, the rest dropped.
+FONT_FILES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",  # Debian/Ubuntu fonts-dejavu-core
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",  # Fedora
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",  # Arch
+    "/Library/Fonts/DejaVuSans.ttf",
+    "C:/Windows/Fonts/DejaVuSans.ttf",
+)
+FONT_PX_PER_SCALE = 30.0  # font pixel size for an OpenCV text scale of 1
 _ASCII = str.maketrans(
     {
         "\u2018": "'",
@@ -149,8 +169,57 @@ _ASCII = str.maketrans(
 )
 
 
+@functools.lru_cache(maxsize=1)
+def _font_file() -> str | None:
+    """A TrueType font that draws every European letter: DejaVu Sans from the system,
+    else the copy matplotlib ships; None when neither (or Pillow) is there."""
+    try:
+        import PIL.ImageFont  # noqa: F401
+    except ImportError:
+        return None
+    from pathlib import Path
+
+    for name in FONT_FILES:
+        if Path(name).is_file():
+            return name
+    try:
+        import matplotlib
+
+        bundled = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    except ImportError:
+        return None
+    return str(bundled) if bundled.is_file() else None
+
+
+@functools.lru_cache(maxsize=64)
+def _font(scale: float, thickness: int) -> object | None:
+    from PIL import ImageFont
+
+    path = _font_file()
+    if path is None:
+        return None
+    # A heavier stroke in OpenCV reads as a slightly larger face.
+    size = max(6, round(scale * FONT_PX_PER_SCALE * (1.0 + 0.04 * max(0, thickness - 1))))
+    return ImageFont.truetype(path, size)
+
+
 def _ascii(text: str) -> str:
+    """``text`` as the font in use can draw it: unchanged with a real font."""
+    if _font_file() is not None:
+        return text
     return text.translate(_ASCII).encode("ascii", "ignore").decode("ascii")
+
+
+def _size(text: str, scale: float, thickness: int) -> tuple[int, int]:
+    """Width and height (above the baseline) of ``text`` in pixels."""
+    font: Any = _font(scale, thickness)
+    if font is None:
+        import cv2
+
+        (w, h), _ = cv2.getTextSize(_ascii(text), cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        return int(w), int(h)
+    left, top, right, _ = font.getbbox(text, anchor="ls")
+    return int(right - min(left, 0)), int(max(1, -top))
 
 
 def _panel(
@@ -172,14 +241,12 @@ def _panel(
 
 @functools.lru_cache(maxsize=256)
 def _wrap(text: str, max_width: int, scale: float, thickness: int) -> tuple[str, ...]:
-    import cv2
-
     words = text.split()
     lines: list[str] = []
     line = ""
     for word in words:
         trial = f"{line} {word}".strip()
-        (width, _), _ = cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        width, _ = _size(trial, scale, thickness)
         if width <= max_width or not line:
             line = trial
         else:
@@ -198,18 +265,45 @@ def _text(
     color: tuple[int, int, int],
     thickness: int,
 ) -> None:
-    import cv2
+    """Draw ``text`` in place with its baseline starting at ``origin`` (as ``cv2.putText``)."""
+    font: Any = _font(scale, thickness)
+    if font is None:
+        import cv2
 
-    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
+        cv2.putText(
+            image,
+            _ascii(text),
+            origin,
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            color,
+            thickness,
+            cv2.LINE_AA,
+        )
+        return
+    from PIL import Image, ImageDraw
+
+    x, y = origin
+    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    h, w = image.shape[:2]
+    x0, y0 = max(0, x + int(left) - 2), max(0, y + int(top) - 2)
+    x1, y1 = min(w, x + int(right) + 2), min(h, y + int(bottom) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return
+    # Draw on the small patch under the text only; the frame is BGR, Pillow RGB.
+    patch = Image.fromarray(np.ascontiguousarray(image[y0:y1, x0:x1, ::-1]))
+    ImageDraw.Draw(patch).text(
+        (x - x0, y - y0), text, font=font, fill=(color[2], color[1], color[0]), anchor="ls"
+    )
+    image[y0:y1, x0:x1] = np.asarray(patch)[:, :, ::-1]
 
 
 @functools.lru_cache(maxsize=256)
 def _fit(text: str, max_width: int, scale: float, thickness: int) -> str:
     """``text`` cut with "..." to fit ``max_width`` pixels."""
-    import cv2
 
     def width(t: str) -> int:
-        return int(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0][0])
+        return _size(t, scale, thickness)[0]
 
     if width(text) <= max_width:
         return text
@@ -273,13 +367,20 @@ def _draw_gauge(
 
 
 def render(
-    image: np.ndarray, pose: Pose | None, view: OverlayView, style: OverlayStyle = STANDARD
+    image: np.ndarray,
+    pose: Pose | None,
+    view: OverlayView,
+    style: OverlayStyle = STANDARD,
+    *,
+    labels: Mapping[str, str] | None = None,
 ) -> np.ndarray:
     """Draw the session on a copy of ``image``: skeleton, gauge, timer or count, cue, progress.
 
+    ``labels`` gives the screen's own words in the patient's language (the
+    keys of ``SCREEN_LABELS``); English without.
     The input image is not changed.
     """
-    import cv2
+    words = {**SCREEN_LABELS, **(labels or {})}
 
     out = draw_skeleton(image, pose, side=view.side) if pose is not None else image.copy()
     height, width = out.shape[:2]
@@ -298,7 +399,7 @@ def render(
     big_w = 0
     if big:
         big_scale = scale * BIG_TEXT
-        (big_w, big_h), _ = cv2.getTextSize(big, cv2.FONT_HERSHEY_SIMPLEX, big_scale, thick + 1)
+        big_w, big_h = _size(big, big_scale, thick + 1)
         _text(
             out,
             big,
@@ -308,9 +409,7 @@ def render(
             thick + 1,
         )
         if view.timer_text and view.count_text:
-            (sw, _), _ = cv2.getTextSize(
-                view.count_text, cv2.FONT_HERSHEY_SIMPLEX, small_scale, small_thick
-            )
+            sw, _ = _size(view.count_text, small_scale, small_thick)
             _text(
                 out,
                 view.count_text,
@@ -358,25 +457,29 @@ def render(
         y += cue_line_h
         _text(out, line, (pad, y - pad // 2), cue_scale, style.cue, thick)
     help_scale = scale * HELP_TEXT
-    body_help = _fit(BODY_HELP, width - 2 * pad, help_scale, 1)
+    body_help = _fit(_ascii(words["screen_body_help"]), width - 2 * pad, help_scale, 1)
     body_y = height - pad - round(line_h * HELP_LINE)
     _text(out, body_help, (pad, body_y), help_scale, style.muted, 1)
-    _text(out, KEY_HELP, (pad, height - pad), help_scale, style.muted, 1)
+    keys = _fit(_ascii(words["screen_keys"]), width - 2 * pad, help_scale, 1)
+    _text(out, keys, (pad, height - pad), help_scale, style.muted, 1)
 
     # Centre: why nothing is counted right now.
-    banner = "PAUSED" if view.paused else ("CAN'T SEE YOU" if view.lost else None)
+    banner = (
+        words["screen_paused"] if view.paused else (words["screen_lost"] if view.lost else None)
+    )
+    banner = _ascii(banner) if banner else None
     if banner:
         b_scale = scale * BANNER_TEXT
-        (bw, bh), _ = cv2.getTextSize(banner, cv2.FONT_HERSHEY_SIMPLEX, b_scale, thick + 2)
+        bw, bh = _size(banner, b_scale, thick + 2)
         bx, by = (width - bw) // 2, (height + bh) // 2
         _panel(out, bx - pad, by - bh - pad, bx + bw + pad, by + pad, style)
         colour = PAUSED_COLOR if view.paused else LOST_COLOR
         _text(out, banner, (bx, by), b_scale, colour, thick + 2)
     # Under it: what the body can do now, or the control it is giving.
-    below = view.control_text or (PAUSED_HELP if view.paused else None)
+    below = view.control_text or (words["screen_paused_help"] if view.paused else None)
     if below:
-        (lw, lh), _ = cv2.getTextSize(below, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
         line = _fit(_ascii(below), width - 2 * pad, scale, thick)
+        lw, lh = _size(line, scale, thick)
         lx, ly = max(pad, (width - lw) // 2), (height + lh) // 2 + line_h * 2
         _panel(out, lx - pad, ly - lh - pad, min(width, lx + lw + pad), ly + pad, style)
         _text(out, line, (lx, ly), scale, PAUSED_COLOR, thick)
@@ -403,7 +506,6 @@ def render_prompt(
     size: tuple[int, int], prompt: PromptView, style: OverlayStyle = STANDARD
 ) -> np.ndarray:
     """A dark card of ``size`` (width, height) with the question in large type."""
-    import cv2
 
     width, height = size
     out = np.full((height, width, 3), style.panel_level, np.uint8)
@@ -427,7 +529,7 @@ def render_prompt(
 
     if prompt.entry:
         e_scale = scale * PROMPT_ENTRY
-        (ew, eh), _ = cv2.getTextSize(prompt.entry, cv2.FONT_HERSHEY_SIMPLEX, e_scale, thick + 2)
+        ew, eh = _size(prompt.entry, e_scale, thick + 2)
         # Top right, like the timer in a session: clear of a question of any length.
         _text(out, prompt.entry, (width - ew - pad, pad + eh), e_scale, style.cue, thick + 2)
     # Bottom up: the keys that answer (wrapped, never cut), then why a key was not taken.

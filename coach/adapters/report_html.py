@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from coach.core.catalog import question_texts, word_texts
 from coach.core.record import ExercisePlot, SessionData, exercise_plot
 from coach.core.safety import RED_FLAGS
 from coach.errors import SessionDataError
@@ -77,154 +78,169 @@ def write_report(session: SessionData, out: Path | None = None) -> Path:
 
 
 def render_report(session: SessionData) -> str:
-    """The report of a session as one HTML document."""
+    """The report of a session as one HTML document, in the language of its routine."""
     summary = session.summary
     routine = session.routine
-    title = f"Session report: {routine.title}"
+    w = word_texts(routine.language)
+    title = w["report_title"].format(title=routine.title)
     parts: list[str] = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{escape(routine.language)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>",
         f"<style>{_CSS}</style>",
         "</head><body><main>",
-        _header(session),
-        _warnings(session),
-        _safety(session),
-        _pain(session),
-        "<h2>Exercises</h2>",
+        _header(session, w),
+        _warnings(session, w),
+        _safety(session, w),
+        _pain(session, w),
+        f"<h2>{escape(w['report_exercises'])}</h2>",
     ]
     entries = summary.get("exercises", [])
-    plots = _plots(session)
+    plots = _plots(session, w)
     for index, spec in enumerate(routine.exercises):
         entry = entries[index] if isinstance(entries, list) and index < len(entries) else {}
-        parts.append(_exercise(spec.title, spec.cues, entry, plots[index]))
-    parts.append(
-        '<p class="muted">Written by coach from the session folder '
-        f"{escape(str(session.folder))}. The coach does not diagnose.</p>"
-    )
+        parts.append(_exercise(spec.title, spec.cues, entry, plots[index], w))
+    written = w["report_written_by"].format(folder=session.folder)
+    parts.append(f'<p class="muted">{escape(written)}</p>')
     parts.append("</main></body></html>")
     return "\n".join(p for p in parts if p)
 
 
-def _header(session: SessionData) -> str:
+def _header(session: SessionData, w: Mapping[str, str]) -> str:
     summary = session.summary
     meta = session.meta
     if session.complete:
-        status = '<span class="status complete">Completed</span>'
+        status = f'<span class="status complete">{escape(w["report_completed"])}</span>'
         why = ""
     else:
-        status = '<span class="status incomplete">INCOMPLETE</span>'
+        status = f'<span class="status incomplete">{escape(w["report_incomplete"])}</span>'
         if not session.finished:
-            why = "The session was cut off before its end (no summary was written)."
+            why = w["report_cut_off"]
         elif summary.get("stopped"):
             reason = str(summary.get("stopped"))
-            why = f"The session was stopped: {STOP_REASONS.get(reason, reason)}."
+            why = w["report_stopped"].format(reason=STOP_REASONS.get(reason, reason))
         else:
-            why = "The session did not reach its end."
+            why = w["report_not_ended"]
         why = f"<p>{escape(why)}</p>"
     rows = [
-        ("Date", _date(session.started_at)),
-        ("Routine", f"{session.routine.title} ({session.routine.name})"),
-        ("Routine file", str(meta.get("routine_source", session.routine.source))),
-        ("Source", str(meta.get("source", ""))),
-        ("Duration", _duration(summary.get("duration_s"))),
-        ("Pauses", _pauses(summary.get("pauses"))),
+        (w["report_date"], _date(session.started_at)),
+        (w["report_routine"], f"{session.routine.title} ({session.routine.name})"),
+        (w["report_routine_file"], str(meta.get("routine_source", session.routine.source))),
+        (w["report_source"], str(meta.get("source", ""))),
+        (w["report_duration"], _duration(summary.get("duration_s"))),
+        (w["report_pauses"], _pauses(summary.get("pauses"))),
     ]
     return (
-        f"<header><h1>{escape('Session report: ' + session.routine.title)}</h1>"
+        f"<header><h1>{escape(w['report_title'].format(title=session.routine.title))}</h1>"
         f"<p>{status}</p>{why}</header>" + _table(("", ""), rows, header=False)
     )
 
 
-def _warnings(session: SessionData) -> str:
+def _warnings(session: SessionData, w: Mapping[str, str]) -> str:
     if not session.warnings:
         return ""
-    items = "".join(f"<li>{escape(w)}</li>" for w in session.warnings)
-    return f'<div class="warn"><strong>Notes on the record</strong><ul>{items}</ul></div>'
+    items = "".join(f"<li>{escape(text)}</li>" for text in session.warnings)
+    notes = escape(w["report_notes"])
+    return f'<div class="warn"><strong>{notes}</strong><ul>{items}</ul></div>'
 
 
-def _safety(session: SessionData) -> str:
+def _safety(session: SessionData, w: Mapping[str, str]) -> str:
     answers = session.safety.get("answers", {})
     summary_safety = session.summary.get("safety", {})
-    out = ["<h2>Safety questions</h2>"]
+    out = [f"<h2>{escape(w['report_safety'])}</h2>"]
+    asked = question_texts(session.routine.language)
+    questions = {flag.key: asked.get(f"question.{flag.key}", flag.question) for flag in RED_FLAGS}
     if not isinstance(answers, Mapping) or not answers:
-        out.append('<p class="muted">No safety answers were recorded.</p>')
+        out.append(f'<p class="muted">{escape(w["report_no_answers"])}</p>')
     else:
-        questions = {flag.key: flag.question for flag in RED_FLAGS}
         rows = []
         for key, value in answers.items():
-            answer = '<span class="yes">yes</span>' if value else "no"
+            yes, no = escape(w["report_yes"]), escape(w["report_no"])
+            answer = f'<span class="yes">{yes}</span>' if value else no
             rows.append((escape(questions.get(str(key), str(key))), answer))
-        out.append(_table(("Question", "Answer"), rows, escape_cells=False))
+        out.append(_table((w["report_question"], w["report_answer"]), rows, escape_cells=False))
     result = session.safety.get("result")
     if isinstance(summary_safety, Mapping) and summary_safety.get("stop"):
-        questions = {flag.key: flag.question for flag in RED_FLAGS}
         flags = [questions.get(str(f), str(f)) for f in summary_safety.get("flags", [])]
         items = "".join(f"<li>{escape(f)}</li>" for f in flags)
-        out.append(
-            '<p class="yes">The exercises were not started: the answer was yes to</p>'
-            f"<ul>{items}</ul>"
-        )
+        out.append(f'<p class="yes">{escape(w["report_not_started_because"])}</p><ul>{items}</ul>')
     elif result:
-        out.append(f"<p>Outcome: {escape(str(result))}</p>")
+        out.append(f"<p>{escape(w['report_outcome'].format(outcome=result))}</p>")
     return "\n".join(out)
 
 
-def _pain(session: SessionData) -> str:
+def _pain(session: SessionData, w: Mapping[str, str]) -> str:
     before, after = session.pain_before, session.pain_after
-    text = f"before {_score(before)} &rarr; after {_score(after)}"
+    text = escape(w["report_pain_line"]).format(before=_score(before, w), after=_score(after, w))
     if before is not None and after is not None:
         change = after - before
-        word = "better" if change < 0 else "worse" if change > 0 else "unchanged"
-        text += f" ({change:+d}, {word})"
-    return f'<h2>Pain (0-10)</h2><p class="pain">{text}</p>'
+        word = (
+            w["report_better"]
+            if change < 0
+            else w["report_worse"]
+            if change > 0
+            else w["report_unchanged"]
+        )
+        text += f" ({change:+d}, {escape(word)})"
+    return f'<h2>{escape(w["report_pain"])}</h2><p class="pain">{text}</p>'
 
 
-def _score(value: int | None) -> str:
-    return "not rated" if value is None else f"<strong>{int(value)}</strong>/10"
+def _score(value: int | None, w: Mapping[str, str]) -> str:
+    return escape(w["report_not_rated"]) if value is None else f"<strong>{int(value)}</strong>/10"
 
 
-def _exercise(title: str, cues: Mapping[str, str], entry: Mapping[str, Any], plot_html: str) -> str:
+def _exercise(
+    title: str,
+    cues: Mapping[str, str],
+    entry: Mapping[str, Any],
+    plot_html: str,
+    w: Mapping[str, str],
+) -> str:
     prescribed = entry.get("prescribed", {})
     achieved = entry.get("achieved", {})
     state = (
-        "skipped"
+        w["report_skipped"]
         if entry.get("skipped")
-        else "completed"
+        else w["report_completed_lower"]
         if entry.get("completed")
-        else f"moved on by the coach: nothing counted for {_num(entry.get('no_progress_s'))} s"
+        else w["report_moved_on"].format(seconds=_num(entry.get("no_progress_s")))
         if entry.get("ended") == "no_progress"
-        else "not started"
+        else w["report_not_started"]
         if not entry.get("started")
-        else "not finished"
+        else w["report_not_finished"]
     )
-    out = [f'<section class="exercise"><h3>{escape(title)}</h3>', f"<p>Status: {escape(state)}</p>"]
+    out = [
+        f'<section class="exercise"><h3>{escape(title)}</h3>',
+        f"<p>{escape(w['report_status'].format(status=state))}</p>",
+    ]
     unit = str(prescribed.get("unit", "repetitions"))
     target = prescribed.get("target", prescribed.get("reps", 0))
     done = achieved.get("reps_toward_dose", 0)
     cls = "met" if achieved.get("dose_met") else "short"
     hold_s = prescribed.get("hold_s")
     dose_text = _dose_text(prescribed)
+    line = w["report_achieved_line"].format(done=done, target=target, unit=unit)
     rows = [
-        ("Prescribed", escape(dose_text)),
-        (
-            "Achieved toward the dose",
-            f'<span class="{cls}">{escape(f"{done} of {target} {unit}")}</span>',
-        ),
-        ("Repetitions counted", escape(str(achieved.get("reps_counted", 0)))),
+        (w["report_prescribed"], escape(dose_text)),
+        (w["report_achieved"], f'<span class="{cls}">{escape(line)}</span>'),
+        (w["report_reps_counted"], escape(str(achieved.get("reps_counted", 0)))),
     ]
     if hold_s is not None:
         held = achieved.get("holds_count", 0)
         reached = achieved.get("holds_completed", 0)
-        rows.append(("Holds", escape(f"{held} held, {reached} reached {_num(hold_s)} s")))
+        holds_line = w["report_holds_line"].format(held=held, reached=reached, seconds=_num(hold_s))
+        rows.append((w["report_holds"], escape(holds_line)))
     rows += [
-        ("Pauses", escape(str(entry.get("pauses", 0)))),
-        ("Person out of view", escape(f"{entry.get('pose_lost', 0)} times")),
+        (w["report_pauses"], escape(str(entry.get("pauses", 0)))),
+        (
+            w["report_out_of_view"],
+            escape(w["report_times"].format(count=entry.get("pose_lost", 0))),
+        ),
     ]
     hints = entry.get("stall_hints", 0)
     if hints:
-        rows.append(("Hints when nothing counted", escape(f"{hints} times")))
+        rows.append((w["report_hints"], escape(w["report_times"].format(count=hints))))
     out.append(_table(("", ""), rows, header=False, escape_cells=False))
     holds = achieved.get("holds", [])
     if holds:
@@ -233,15 +249,16 @@ def _exercise(title: str, cues: Mapping[str, str], entry: Mapping[str, Any], plo
                 str(i),
                 _num(h.get("start_s")),
                 _num(h.get("seconds")),
-                ("yes" if h.get("completed") else "no")
-                + (" (cut off)" if h.get("unfinished") else ""),
+                (w["report_yes"] if h.get("completed") else w["report_no"])
+                + (" " + w["report_hold_cut_off"] if h.get("unfinished") else ""),
             )
             for i, h in enumerate(holds, start=1)
         ]
-        out.append("<h4>Holds</h4>")
-        out.append(_table(("#", "Start (s)", "Seconds held", "Reached target"), hold_rows))
+        out.append(f"<h4>{escape(w['report_holds'])}</h4>")
+        columns = ("#", w["report_hold_start"], w["report_hold_seconds"], w["report_hold_reached"])
+        out.append(_table(columns, hold_rows))
     faults = entry.get("faults", [])
-    out.append("<h4>Form faults</h4>")
+    out.append(f"<h4>{escape(w['report_faults'])}</h4>")
     if faults:
         fault_rows = [
             (
@@ -252,9 +269,15 @@ def _exercise(title: str, cues: Mapping[str, str], entry: Mapping[str, Any], plo
             )
             for f in faults
         ]
-        out.append(_table(("Fault", "Cue given", "Times", "First at (s)"), fault_rows))
+        columns = (
+            w["report_fault"],
+            w["report_cue_given"],
+            w["report_times_header"],
+            w["report_first_at"],
+        )
+        out.append(_table(columns, fault_rows))
     else:
-        out.append('<p class="muted">None recorded.</p>')
+        out.append(f'<p class="muted">{escape(w["report_none"])}</p>')
     out.append(plot_html)
     out.append("</section>")
     return "\n".join(out)
@@ -272,7 +295,7 @@ def _dose_text(prescribed: Mapping[str, Any]) -> str:
     return text
 
 
-def _plots(session: SessionData) -> list[str]:
+def _plots(session: SessionData, w: Mapping[str, str]) -> list[str]:
     """One HTML fragment per exercise: an embedded plot, or a note why there is none."""
     import matplotlib
 
@@ -283,7 +306,7 @@ def _plots(session: SessionData) -> list[str]:
     for index in range(len(session.routine.exercises)):
         data = exercise_plot(session, index)
         if data is None:
-            fragments.append('<p class="muted">No frames were recorded for this exercise.</p>')
+            fragments.append(f'<p class="muted">{escape(w["report_no_frames"])}</p>')
             continue
         fig, ax = plt.subplots(figsize=PLOT_SIZE_IN, dpi=PLOT_DPI)
         try:

@@ -70,9 +70,31 @@ def find_routine(name_or_path: str) -> Path:
     )
 
 
-def open_routine(name_or_path: str) -> Routine:
-    """Find and load a routine; a bundled one is named "<bundled>/name" in its source."""
+def routine_text(name_or_path: str) -> tuple[str, str]:
+    """A routine's TOML text and its source ("<bundled>/name" for a bundled one).
+
+    Raises:
+        RoutineError: There is no such routine, or it cannot be read.
+    """
+    path = find_routine(name_or_path)
+    source = f"{BUNDLED_PREFIX}/{path.stem}" if is_bundled(path) else str(path)
+    return read_routine_text(path), source
+
+
+def open_routine(name_or_path: str, *, language: str | None = None) -> Routine:
+    """Find and load a routine, and the routines it extends, by name or path.
+
+    A bundled routine is named "<bundled>/name" in its source. ``language``
+    picks the language of its texts instead of the routine's own.
+    """
     path = find_routine(name_or_path)
     if is_bundled(path):
-        return parse_routine(read_routine_text(path), f"{BUNDLED_PREFIX}/{path.stem}")
-    return load_routine(path)
+        text, source = routine_text(str(path))
+        return parse_routine(text, source, resolve=routine_text, language=language)
+
+    def resolve(name: str) -> tuple[str, str]:
+        # A routine extends one beside it first (a therapist's folder), then a known one.
+        sibling = path.parent / f"{name}{SUFFIX}"
+        return routine_text(str(sibling) if sibling.is_file() else name)
+
+    return load_routine(path, resolve=resolve, language=language)

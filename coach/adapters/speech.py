@@ -248,9 +248,17 @@ def _write_wav(engine: Any, finished: threading.Event, text: str, target: Path) 
 class _EngineWorker:
     """A thread that owns one pyttsx3 engine and works through a queue of jobs."""
 
-    def __init__(self, rate: int | None, name: str, player: _Player | None = None) -> None:
+    def __init__(
+        self,
+        rate: int | None,
+        name: str,
+        player: _Player | None = None,
+        language: str | None = None,
+    ) -> None:
         self._rate = rate
         self._player = player
+        self._language = language
+        self.voice: str | None = None  # the engine's voice id, once chosen
         # text, the WAV file to write (None: the engine plays it), the player's epoch
         self._jobs: deque[tuple[str, Path | None, int]] = deque()
         self._cond = threading.Condition()
@@ -330,6 +338,12 @@ class _EngineWorker:
             engine: Any = pyttsx3.Engine()
             if self._rate is not None:
                 engine.setProperty("rate", self._rate)
+            if self._language is not None:
+                voices = [(v.id, list(v.languages or ())) for v in engine.getProperty("voices")]
+                self.voice = voice_for(voices, self._language)
+                if self.voice is None:
+                    raise SpeechError(f"no voice speaks the language {self._language!r}")
+                engine.setProperty("voice", self.voice)
         except Exception as exc:  # any failure to start means no voice
             self._error = exc
             self._ready.set()
@@ -361,6 +375,23 @@ class _EngineWorker:
         del engine
 
 
+def voice_for(voices: list[tuple[str, list[str]]], language: str) -> str | None:
+    """The id of the voice that speaks ``language`` (e.g. "es"): an exact match first,
+    then a regional one ("es-419"), else None."""
+    wanted = language.lower()
+
+    def codes(langs: list[str]) -> list[str]:
+        return [str(x).lower() for x in langs]
+
+    for voice_id, langs in voices:
+        if wanted in codes(langs):
+            return voice_id
+    for voice_id, langs in voices:
+        if any(code.startswith(wanted + "-") for code in codes(langs)):
+            return voice_id
+    return None
+
+
 def _speakable(text: str) -> str | None:
     # pyttsx3 ignores blank text and its next runAndWait() would then repeat the
     # previous utterance (or wait forever when there was none).
@@ -387,6 +418,11 @@ class _WorkerSpeaker:
         """Drop what is queued; what is being said ends at once when the speaker can cut it."""
         self._worker.silence()
 
+    @property
+    def voice(self) -> str | None:
+        """The voice chosen for the language, or None for the engine's default."""
+        return self._worker.voice
+
     def close(self) -> None:
         """Finish what is still queued (the last cue of a session), then stop the worker."""
         self._worker.close(drain=True)
@@ -399,8 +435,8 @@ class Pyttsx3Speaker(_WorkerSpeaker):
         SpeechError: The engine cannot start.
     """
 
-    def __init__(self, rate: int | None = None) -> None:
-        self._worker = _EngineWorker(rate, "coach-speech")
+    def __init__(self, rate: int | None = None, *, language: str | None = None) -> None:
+        self._worker = _EngineWorker(rate, "coach-speech", language=language)
 
     def say(self, text: str, *, urgent: bool = False) -> None:
         """Queue ``text``; an urgent text drops whatever is still queued."""
@@ -421,7 +457,13 @@ class PlayingSpeaker(_WorkerSpeaker):
         SpeechError: No player, or the engine cannot start.
     """
 
-    def __init__(self, command: Sequence[str] | None = None, rate: int | None = None) -> None:
+    def __init__(
+        self,
+        command: Sequence[str] | None = None,
+        rate: int | None = None,
+        *,
+        language: str | None = None,
+    ) -> None:
         command = list(command) if command is not None else player_command()
         if not command:
             raise SpeechError(
@@ -432,7 +474,7 @@ class PlayingSpeaker(_WorkerSpeaker):
         self._count = 0
         self._player = _Player(command)
         try:
-            self._worker = _EngineWorker(rate, "coach-speech", self._player)
+            self._worker = _EngineWorker(rate, "coach-speech", self._player, language)
         except SpeechError:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
@@ -495,7 +537,9 @@ class WavSpeaker(_WorkerSpeaker):
         SpeechError: The folder cannot be made or the engine cannot start.
     """
 
-    def __init__(self, out_dir: Path, rate: int | None = None) -> None:
+    def __init__(
+        self, out_dir: Path, rate: int | None = None, *, language: str | None = None
+    ) -> None:
         self._out_dir = Path(out_dir)
         try:
             self._out_dir.mkdir(parents=True, exist_ok=True)
@@ -503,7 +547,7 @@ class WavSpeaker(_WorkerSpeaker):
             raise SpeechError(f"cannot create the folder for spoken cues {out_dir}: {exc}") from exc
         self._count = 0
         self._files: list[Path] = []
-        self._worker = _EngineWorker(rate, "coach-speech-wav")
+        self._worker = _EngineWorker(rate, "coach-speech-wav", language=language)
 
     @property
     def out_dir(self) -> Path:
@@ -526,20 +570,24 @@ class WavSpeaker(_WorkerSpeaker):
         self._worker.put(clean, target, urgent=urgent)
 
 
-def open_speaker(*, mute: bool, voice_to: Path | None) -> tuple[Speaker, str | None]:
+def open_speaker(
+    *, mute: bool, voice_to: Path | None, language: str = "en"
+) -> tuple[Speaker, str | None]:
     """The speaker the session should use, and a warning to show once (or None).
 
     ``mute`` gives a silent speaker; ``voice_to`` writes WAV files there
     instead of playing sound. When no engine works the session goes on with a
-    silent speaker and the warning says why.
+    silent speaker and the warning says why. A language other than English
+    speaks with a voice of that language.
     """
+    voice_language = None if language == "en" else language
     if mute:
         return NullSpeaker(), None
     try:
         if voice_to is not None:
-            return WavSpeaker(voice_to), None
+            return WavSpeaker(voice_to, language=voice_language), None
         if sys.platform.startswith("linux") or player_command() is not None:
-            speaker = PlayingSpeaker()
+            speaker = PlayingSpeaker(language=voice_language)
             problem = speaker.check_player()
             if problem is not None:
                 speaker.close()
@@ -549,6 +597,6 @@ def open_speaker(*, mute: bool, voice_to: Path | None) -> tuple[Speaker, str | N
                 )
             return speaker, None
         # Elsewhere without a player the engine speaks itself, and cannot be cut off.
-        return Pyttsx3Speaker(), None
+        return Pyttsx3Speaker(language=voice_language), None
     except SpeechError as exc:
         return NullSpeaker(), f"No voice: {exc}. Cues are shown on screen only."

@@ -4,7 +4,8 @@ Every session gets its own folder (mode 0700, files 0600: readable by the user
 only) holding:
 
 - ``session.json``: start time, routine, source, versions;
-- ``routine.toml``: the routine that was used, verbatim;
+- ``routine.toml``: the routine that was used, written out in full (every text,
+  dose and threshold), so it reads the same after the defaults change;
 - ``safety.json``: the answers to the red-flag questions, pain before and after;
 - ``frames.csv``: one row per frame with the key angles and the pose state;
 - ``events.jsonl``: one event per line (holds, repetitions, faults, pauses...);
@@ -44,6 +45,7 @@ from coach.core.record import (
     checked_summary,
     summarize,
 )
+from coach.core.routine import resolved_toml
 from coach.errors import CoachError, SessionDataError
 from coach.files import make_private_dir, read_input_text, write_atomic
 
@@ -190,13 +192,15 @@ class SessionRecorder:
         started_at: datetime,
         extra: Mapping[str, object] | None = None,
     ) -> None:
-        """Write session.json and routine.toml (the routine's text, verbatim)."""
+        """Write session.json and routine.toml (the routine written out in full)."""
         meta: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "started_at": started_at.isoformat(timespec="seconds"),
             "routine": routine.name,
             "routine_title": routine.title,
             "routine_source": routine.source,
+            "patient": routine.patient,
+            "language": routine.language,
             "source": source,
             "versions": _versions(),
             "argv": list(sys.argv[1:]),
@@ -204,7 +208,7 @@ class SessionRecorder:
         if extra:
             meta.update(extra)
         # routine.toml first: session.json marks a session, so it must never lack its routine.
-        self._guard(lambda: write_atomic(self._folder / ROUTINE_FILE, routine.text))
+        self._guard(lambda: write_atomic(self._folder / ROUTINE_FILE, resolved_toml(routine)))
         self._write_json(SESSION_FILE, meta)
 
     def safety(

@@ -146,8 +146,10 @@ def _engines(
     exercises: Sequence[ExerciseKind], routine: Routine
 ) -> dict[ExerciseKind, ExerciseEngine]:
     """An engine per exercise, set up as the routine prescribes it (or as the
-    default routine does, for an exercise this routine leaves out)."""
+    default routine does, or with the coach's defaults, for an exercise this
+    routine leaves out)."""
     from coach.adapters.routine_store import DEFAULT_ROUTINE, open_routine
+    from coach.core.exercises import exercise
 
     default: Routine | None = None
     engines: dict[ExerciseKind, ExerciseEngine] = {}
@@ -156,7 +158,11 @@ def _engines(
         spec = next((s for s in routine.exercises if s.kind is kind), None)
         if spec is None:
             default = default or open_routine(DEFAULT_ROUTINE)
-            spec = next(s for s in default.exercises if s.kind is kind)
+            spec = next((s for s in default.exercises if s.kind is kind), None)
+        if spec is None:
+            hold_s = exercise(kind).dose.get("hold_s")
+            engines[kind] = make_engine(kind, None, hold_s=hold_s, classifier=routine.classifier)
+            continue
         engines[kind] = make_engine(
             kind, spec.thresholds, hold_s=spec.dose.hold_s, classifier=routine.classifier
         )

@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from coach.app.commands import analyze, classify, doctor, history, pose, report, routine, run
+from coach.app.commands import (
+    analyze,
+    classify,
+    doctor,
+    export,
+    history,
+    pose,
+    report,
+    routine,
+    run,
+)
 from coach.errors import CoachError
 from coach.text import shown, shown_lines
 
@@ -32,7 +42,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (run, doctor, pose, classify, analyze, routine, report, history):
+for module in (run, doctor, pose, classify, analyze, routine, report, history, export):
     module.register(app)
 for group in app.registered_groups:  # sub-commands print their help the same way
     if group.typer_instance is not None:

@@ -14,7 +14,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from coach.core.safety import PAIN_MAX, PAIN_MIN, RED_FLAG_KEYS, RED_FLAGS, all_clear, validate_pain
+from coach.core.catalog import DEFAULT_LANGUAGE, question_texts
+from coach.core.safety import (
+    PAIN_MAX,
+    PAIN_MIN,
+    RED_FLAG_KEYS,
+    RED_FLAGS,
+    SafetyTexts,
+    all_clear,
+    validate_pain,
+)
 from coach.errors import CoachError
 from coach.files import read_input_text
 from coach.text import plain, shown
@@ -29,13 +38,6 @@ ANSWERS_HELP = (
 )
 
 InputFn = Callable[[str], str]
-SAFETY_INTRO = "Before we start, a few safety questions."
-
-
-def pain_question(when: str) -> str:
-    """The pain question, before or after the exercises."""
-    moment = "now, before we start" if when == "before" else "now, after the exercises"
-    return f"How strong is your back pain {moment}? {PAIN_MIN} (none) to {PAIN_MAX} (worst)"
 
 
 class AnswersError(CoachError):
@@ -139,8 +141,9 @@ def ask_safety(
     given: Mapping[str, bool] | None = None,
     *,
     input_fn: InputFn | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> dict[str, bool]:
-    """Every red-flag answer: those given, and the rest asked one by one.
+    """Every red-flag answer: those given, and the rest asked one by one, in ``language``.
 
     Raises:
         AnswersError: Some are missing and nobody is at the terminal to answer.
@@ -157,15 +160,27 @@ def ask_safety(
                 f"terminal. {ANSWERS_HELP}"
             )
         input_fn = _console_input(console)
-    console.print(f"[bold]{SAFETY_INTRO}[/] Answer y (yes) or n (no).")
+    texts = question_texts(language)
+    yes = YES | set(texts["yes_words"].lower().split())
+    no = NO | set(texts["no_words"].lower().split())
+    console.print(f"[bold]{texts['intro']}[/]")
     for flag in missing:
+        question = texts.get(f"question.{flag.key}", flag.question)
         while True:
-            reply = input_fn(f"{flag.question} [y/n] ").strip().lower()
-            if reply in YES or reply in NO:
-                answers[flag.key] = reply in YES
+            reply = input_fn(f"{question} {texts['yes_no']} ").strip().lower()
+            if reply in yes or reply in no:
+                answers[flag.key] = reply in yes
                 break
-            console.print("Please answer y or n.")
+            console.print(texts["answer_yes_no"])
     return answers
+
+
+def safety_texts(language: str = DEFAULT_LANGUAGE) -> SafetyTexts:
+    """What the coach says after the questions, in ``language``."""
+    texts = question_texts(language)
+    return SafetyTexts(
+        clear=texts["clear"], stop=texts["stop"], urgent=texts["urgent"], advice=texts["advice"]
+    )
 
 
 def ask_pain(
@@ -174,8 +189,10 @@ def ask_pain(
     given: int | None = None,
     *,
     input_fn: InputFn | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> int | None:
-    """A pain rating 0-10: the one given, or asked; None when skipped or nobody can answer.
+    """A pain rating 0-10: the one given, or asked in ``language``; None when skipped or
+    nobody can answer.
 
     Raises:
         CoachError: The rating given on the command line is not 0-10.
@@ -189,7 +206,9 @@ def ask_pain(
         if not interactive():
             return None
         input_fn = _console_input(console)
-    question = f"{pain_question(when)}, Enter to skip: "
+    texts = question_texts(language)
+    key = "pain_before" if when == "before" else "pain_after"
+    question = texts[key].format(min=PAIN_MIN, max=PAIN_MAX) + " "
     while True:
         reply = input_fn(question).strip()
         if not reply:
@@ -197,4 +216,4 @@ def ask_pain(
         try:
             return validate_pain(reply)
         except ValueError:
-            console.print(f"Please type a whole number from {PAIN_MIN} to {PAIN_MAX}.")
+            console.print(texts["pain_number"].format(min=PAIN_MIN, max=PAIN_MAX))

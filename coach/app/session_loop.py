@@ -9,23 +9,28 @@ ending, the camera stalling, the window closing or Ctrl-C.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from rich.console import Console
 
 from coach.adapters.frames import DEFAULT_FPS, Frame, FrameSource
 from coach.adapters.routine_store import DEFAULT_ROUTINE
+from coach.adapters.storage import default_recordings_dir
 from coach.app.pipeline import FramePipeline
+from coach.core.catalog import check_language
 from coach.core.cues import Cue, CuePolicy, Priority
 from coach.core.events import Event, EventKind
 from coach.core.exercises import PERCEPTION
 from coach.core.features import LANDMARKS_ONLY, Perception
+from coach.core.progression import DoseChange
 from coach.core.record import summarize
 from coach.core.routine import Routine
 from coach.core.safety import SafetyResult, assess
@@ -49,6 +54,8 @@ class RunOptions:
     """Everything ``coach run`` can be told; the defaults give a live session."""
 
     routine: str | None = None
+    patient: str | None = None
+    language: str | None = None
     source: str | None = None
     camera: int = 0
     answers: str | None = None
@@ -487,7 +494,9 @@ class SessionLoop:
         if self.window is not None or self.video_writer is not None:
             from coach.adapters.overlay import STANDARD, render
 
-            drawn = render(image, pose, ctrl.view, self.style or STANDARD)
+            drawn = render(
+                image, pose, ctrl.view, self.style or STANDARD, labels=self.routine.session_cues
+            )
             if self.video_writer is not None:
                 self.video_writer.write(drawn)
             if self.window is not None:
@@ -610,6 +619,7 @@ class _Parts:
     speaker: Any
     window: Any | None
     style: Any
+    language: str
 
     def ask(self) -> Any | None:
         """Asks in the window when there is one (a ``WindowPrompter``), else None."""
@@ -617,7 +627,7 @@ class _Parts:
             return None
         from coach.app.window_prompts import WindowPrompter
 
-        return WindowPrompter(self.window, self.speaker, self.style)
+        return WindowPrompter(self.window, self.speaker, self.style, language=self.language)
 
 
 def _open_parts(
@@ -634,7 +644,9 @@ def _open_parts(
     from coach.adapters.speech import open_speaker
     from coach.errors import SourceError
 
-    speaker, warning = open_speaker(mute=options.mute, voice_to=options.voice_to)
+    speaker, warning = open_speaker(
+        mute=options.mute, voice_to=options.voice_to, language=routine.language
+    )
     stack.callback(speaker.close)
     if warning:
         console.print(f"[yellow]{shown(warning, 1000)}[/]")
@@ -665,7 +677,7 @@ def _open_parts(
         + (", window open." if window is not None else ".")
     )
     style = overlay_style(high_contrast=high_contrast)
-    return _Parts(source, estimator, speaker, window, style)
+    return _Parts(source, estimator, speaker, window, style, routine.language)
 
 
 def _safety_only(
@@ -702,6 +714,18 @@ def _safety_only(
     return RunResult(EXIT_OK, folder, False, "safety", summary, spoken)
 
 
+def _for_patient(routine: Routine, patient: str) -> Routine:
+    """The routine with the session's patient named (``--patient``)."""
+    from coach.core.routine import is_routine_name
+
+    if not is_routine_name(patient):
+        raise CoachError(
+            f"{patient!r} is not a patient name; use lower-case letters, digits and '-' "
+            "(e.g. anna-k)"
+        )
+    return dataclasses.replace(routine, patient=patient)
+
+
 def run_session(options: RunOptions, console: Console | None = None) -> RunResult:
     """The whole guided session: checks, questions, camera set-up, exercises, summary.
 
@@ -714,12 +738,19 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
             video), with what to do; the record of a started session is kept.
     """
     from coach.adapters.routine_store import open_routine
-    from coach.app.prompts import ask_pain, ask_safety, interactive, parse_answers
+    from coach.app.prompts import ask_pain, ask_safety, interactive, parse_answers, safety_texts
     from coach.app.run_checks import check_run_options
 
     console = console or Console()
     check_run_options(options)
-    routine = open_routine(options.routine or DEFAULT_ROUTINE)
+    if options.language is not None:
+        check_language(options.language)
+    routine = open_routine(options.routine or DEFAULT_ROUTINE, language=options.language)
+    if options.patient is not None:
+        routine = _for_patient(routine, options.patient)
+    progress: tuple[DoseChange, ...] = ()
+    if routine.progression:
+        routine, progress = _progress(routine, options.out or default_recordings_dir(), console)
     given = parse_answers(options.answers) if options.answers is not None else None
     if options.headless and not interactive():
         # Nobody can answer what was not given: refuse before opening anything.
@@ -728,9 +759,13 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
     with contextlib.ExitStack() as stack:
         parts = _open_parts(routine, options, console, stack)
         prompter = parts.ask()
-        answers = prompter.ask_safety(given) if prompter else ask_safety(console, given)
+        answers = (
+            prompter.ask_safety(given)
+            if prompter
+            else ask_safety(console, given, language=routine.language)
+        )
         try:
-            result = assess(answers)
+            result = assess(answers, safety_texts(routine.language))
         except ValueError as exc:
             raise CoachError(f"Safety answers: {exc}.") from exc
         if not result.proceed:
@@ -741,9 +776,64 @@ def run_session(options: RunOptions, console: Console | None = None) -> RunResul
             if prompter:
                 pain_before = prompter.ask_pain("before", options.pain_before)
             else:
-                pain_before = ask_pain(console, "before", options.pain_before)
-            run = _run_exercises(routine, result, answers, pain_before, options, console, parts)
+                pain_before = ask_pain(
+                    console, "before", options.pain_before, language=routine.language
+                )
+            run = _run_exercises(
+                routine, result, answers, pain_before, options, console, parts, progress
+            )
     return run
+
+
+def _progress(
+    routine: Routine, records: Path, console: Console
+) -> tuple[Routine, tuple[DoseChange, ...]]:
+    """The routine after its progression rules, read against this patient's earlier sessions.
+
+    The changes are printed, and said after the welcome.
+    """
+    from coach.adapters.storage import list_sessions, load_session
+    from coach.core.progression import apply_progression
+    from coach.core.record import session_outcome
+    from coach.errors import SessionDataError
+
+    outcomes = []
+    for path in list_sessions(records) if records.is_dir() else []:
+        try:
+            data = load_session(path)
+        except SessionDataError:
+            continue  # history shows what cannot be read
+        outcome = session_outcome(data) if data.patient == routine.patient else None
+        if outcome is not None:
+            outcomes.append(outcome)
+    result = apply_progression(routine, outcomes)
+    titles: dict[str, str] = {spec.kind.value: spec.title for spec in result.routine.exercises}
+    said = []
+    for change in result.changes:
+        mark = "[green]changed[/]" if change.changed else "kept"
+        title = shown(titles.get(change.exercise, change.exercise))
+        console.print(
+            f"Progression: {title} {change.dose} "
+            f"{change.before:g} -> {change.after:g} ({mark}: {change.reason})"
+        )
+        way = "up" if change.after > change.before else "down"
+        text = result.routine.session_cues.get(f"progress_{way}_{change.dose}")
+        if change.changed and text:
+            said.append(
+                text.format(
+                    title=titles.get(change.exercise, change.exercise),
+                    before=f"{change.before:g}",
+                    after=f"{change.after:g}",
+                )
+            )
+    routine = result.routine
+    if said:
+        cues = {
+            **routine.session_cues,
+            "welcome": " ".join([routine.session_cues["welcome"], *said]),
+        }
+        routine = dataclasses.replace(routine, session_cues=MappingProxyType(cues))
+    return routine, result.changes
 
 
 def _run_exercises(
@@ -754,6 +844,7 @@ def _run_exercises(
     options: RunOptions,
     console: Console,
     parts: _Parts,
+    progress: tuple[DoseChange, ...] = (),
 ) -> RunResult:
     from coach.adapters.speech import PlayingSpeaker, Pyttsx3Speaker
     from coach.adapters.storage import SessionRecorder, default_recordings_dir
@@ -778,7 +869,15 @@ def _run_exercises(
         recorder = stack.enter_context(
             SessionRecorder(options.out or default_recordings_dir(), name=routine.name)
         )
-        recorder.start(routine=routine, source=source.description, started_at=datetime.now())
+        recorder.start(
+            routine=routine,
+            source=source.description,
+            started_at=datetime.now(),
+            extra={
+                "voice": getattr(speaker, "voice", None),
+                **({"progression": [c.to_dict() for c in progress]} if progress else {}),
+            },
+        )
         recorder.safety(answers, pain_before, result="proceed")
         writer = None
         if options.save_video:
@@ -817,11 +916,13 @@ def _run_exercises(
                 if prompter is not None:
                     pain_after = prompter.ask_pain("after", options.pain_after)
                 else:
-                    pain_after = ask_pain(console, "after", options.pain_after)
+                    pain_after = ask_pain(
+                        console, "after", options.pain_after, language=routine.language
+                    )
             except KeyboardInterrupt:
                 interrupted = True
         elif options.pain_after is not None:
-            pain_after = ask_pain(console, "after", options.pain_after)
+            pain_after = ask_pain(console, "after", options.pain_after, language=routine.language)
         if window is not None:
             window.close()
         if pain_after is not None:

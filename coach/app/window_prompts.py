@@ -1,9 +1,10 @@
 """The safety questions and pain ratings asked in the overlay window, and read aloud.
 
 Once the window is open it is the whole interface: each question is shown in
-large type and said by the coach, and answered with single keys (y or n; a
-pain score with the number keys and Enter). Answers given on the command line
-are not asked again.
+large type and said by the coach, in the patient's language, and answered with
+single keys (the first letter of yes or no in that language; a pain score with
+the number keys and Enter). Answers given on the command line are not asked
+again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from coach.adapters.overlay import STANDARD, OverlayStyle, PromptView, render_prompt
 from coach.adapters.speech import Speaker
-from coach.app.prompts import SAFETY_INTRO, pain_question
+from coach.core.catalog import DEFAULT_LANGUAGE, question_texts
 from coach.core.safety import PAIN_MAX, PAIN_MIN, RED_FLAGS, validate_pain
 
 PROMPT_SIZE = (960, 540)  # width, height of the question card
@@ -24,10 +25,12 @@ FRAME_S = 1.0 / 30.0  # the card is redrawn (and keys read) this often
 ENTER = frozenset({10, 13})
 BACKSPACE = frozenset({8, 127})
 STOP_KEYS = frozenset({27, ord("q")})  # Esc, q: the person stops before the exercises
-YES_KEYS = frozenset({ord("y"), ord("Y")})
-NO_KEYS = frozenset({ord("n"), ord("N")})
-YES_NO_HINT = "y = yes      n = no      Esc = stop"
-PAIN_HINT = f"type {PAIN_MIN} to {PAIN_MAX}, then Enter      Enter alone = skip      Esc = stop"
+
+
+def answer_keys(words: str) -> frozenset[int]:
+    """The keys that answer with one of ``words`` (its one-letter words, either case)."""
+    letters = {word for word in words.split() if len(word) == 1 and word.isalpha()}
+    return frozenset(ord(c) for letter in letters for c in (letter.lower(), letter.upper()))
 
 
 class PromptWindow(Protocol):
@@ -47,6 +50,7 @@ class WindowPrompter:
         window: Where the questions are shown and the keys come from.
         speaker: Says each question; silenced when the person answers.
         style: How the question card looks.
+        language: The language of the questions, their keys and the voice.
         sleep: Waits between two redraws (tests pass a no-op).
 
     ``KeyboardInterrupt`` is raised when the person closes the window or
@@ -59,35 +63,42 @@ class WindowPrompter:
         speaker: Speaker,
         style: OverlayStyle = STANDARD,
         *,
+        language: str = DEFAULT_LANGUAGE,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._window = window
         self._speaker = speaker
         self._style = style
         self._sleep = sleep
+        self._texts = question_texts(language)
+        self._yes = answer_keys(self._texts["yes_words"])
+        # A letter that answers both ways (none does in a shipped language) means yes: safer.
+        self._no = answer_keys(self._texts["no_words"]) - self._yes
 
     def ask_safety(self, given: Mapping[str, bool] | None = None) -> dict[str, bool]:
         """Every red-flag answer: those given, and the rest asked one by one."""
         answers = dict(given or {})
         missing = [flag for flag in RED_FLAGS if flag.key not in answers]
+        text = self._texts
         for number, flag in enumerate(missing, start=1):
-            intro = f"{SAFETY_INTRO} Press y for yes, or n for no. " if number == 1 else ""
+            question = text.get(f"question.{flag.key}", flag.question)
+            intro = f"{text['window_intro']} " if number == 1 else ""
             prompt = PromptView(
-                heading=f"Safety question {number} of {len(missing)}",
-                question=flag.question,
-                keys=YES_NO_HINT,
+                heading=self._text("window_heading_safety", number=number, total=len(missing)),
+                question=question,
+                keys=self._text("window_keys_yes_no"),
             )
-            answers[flag.key] = self._yes_no(prompt, intro + flag.question)
+            answers[flag.key] = self._yes_no(prompt, intro + question)
         return answers
 
     def ask_pain(self, when: str, given: int | None = None) -> int | None:
         """A pain rating 0-10: the one given, or asked; None when skipped with Enter."""
         if given is not None:
             return validate_pain(given)
-        question = pain_question(when)
-        heading = "Pain before the exercises" if when == "before" else "Pain after the exercises"
-        prompt = PromptView(heading=heading, question=question, keys=PAIN_HINT)
-        self._say(question + ". Type the number, then press Enter.")
+        question = self._text(f"window_pain_{when}")
+        heading = self._text(f"window_heading_pain_{when}")
+        prompt = PromptView(heading=heading, question=question, keys=self._text("window_keys_pain"))
+        self._say(f"{question} {self._text('window_say_pain')}")
         entry = ""
         while True:
             key = self._key(prompt)
@@ -98,7 +109,7 @@ class WindowPrompter:
                 try:
                     score = validate_pain(entry)
                 except ValueError:
-                    prompt = self._note(prompt, f"{entry} is not {PAIN_MIN} to {PAIN_MAX}.", "")
+                    prompt = self._note(prompt, self._text("window_out_of_range", entry=entry), "")
                     entry = ""
                     continue
                 self._speaker.silence()
@@ -108,7 +119,7 @@ class WindowPrompter:
             elif ord("0") <= key <= ord("9") and len(entry) < 2:
                 entry += chr(key)
             else:
-                prompt = self._note(prompt, "Type a number, then press Enter.", entry)
+                prompt = self._note(prompt, self._text("window_type_number"), entry)
                 continue
             prompt = PromptView(
                 heading=prompt.heading, question=prompt.question, keys=prompt.keys, entry=entry
@@ -119,11 +130,15 @@ class WindowPrompter:
         self._say(spoken)
         while True:
             key = self._key(prompt)
-            if key in YES_KEYS or key in NO_KEYS:
+            if key in self._yes or key in self._no:
                 self._speaker.silence()
-                return key in YES_KEYS
+                return key in self._yes
             if key >= 0:
-                prompt = self._note(prompt, "Please press y for yes or n for no.", "")
+                prompt = self._note(prompt, self._text("window_press_yes_no"), "")
+
+    def _text(self, key: str, **values: object) -> str:
+        """A text of the catalogue, its placeholders filled."""
+        return self._texts[key].format(min=PAIN_MIN, max=PAIN_MAX, **values)
 
     def _note(self, prompt: PromptView, note: str, entry: str) -> PromptView:
         return PromptView(

@@ -19,79 +19,25 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from coach.core.events import Event, EventKind, SkipReason
+from coach.core.exercises import exercise
+from coach.core.exercises.base import Counting, KeySignal
 from coach.core.states import ExerciseKind
 
 if TYPE_CHECKING:
+    from coach.core.progression import SessionOutcome
     from coach.core.routine import ExerciseSpec, Routine
 
 SUMMARY_VERSION = 1
 
 
-@dataclass(frozen=True)
-class KeySignal:
-    """The measure that shows how an exercise went, and where its target band comes from.
-
-    The band mirrors the one the engine shows on screen (its ``Gauge``): the
-    edges are the named fields of the exercise's thresholds.
-
-    Attributes:
-        name: Column of the frame table (a ``Features.values`` signal).
-        label: Axis label for people.
-        unit: "deg" or "torso".
-        low_field: Threshold field giving the bottom of the band, or None (no bottom).
-        high_field: Threshold field giving the top of the band, or None (no top).
-        fallback: Column to plot when ``name`` was never measured (no band then).
-        above_rest: The engine judges the signal as a rise above the resting
-            position (frames in ``rest_state``), so the plot does too.
-        rest_state: Pose state of the resting position.
-        rest_percentile: Without frames in ``rest_state``, the frames at or
-            under this percentile of the signal are taken as the rest.
-        beyond: Names of the two target zones below the low edge and above the
-            high edge, when the target is to reach past both edges (cat-cow:
-            cow below, cat above) rather than to stay inside the band.
-    """
-
-    name: str
-    label: str
-    unit: str
-    low_field: str | None
-    high_field: str | None
-    fallback: str | None = None
-    above_rest: tuple[str, ...] = ()
-    rest_state: str | None = None
-    rest_percentile: float = 10.0
-    beyond: tuple[str, str] | None = None
-
-
-# The measure a physical therapist would look at for each exercise.
-KEY_SIGNALS: dict[ExerciseKind, KeySignal] = {
-    ExerciseKind.CHILDS_POSE: KeySignal(
-        "hip", "hip angle", "deg", None, "gauge_hip_max_deg", fallback="knee"
-    ),
-    ExerciseKind.CAT_COW: KeySignal(
-        "back_bend",
-        "back bend",
-        "torso",
-        "gauge_cow_torso",
-        "gauge_cat_torso",
-        beyond=("cow (back arched)", "cat (back rounded)"),
-    ),
-    ExerciseKind.HIP_LIFT: KeySignal(
-        "hip_lift",
-        "hip lift above rest",
-        "torso",
-        "lift_up_torso",
-        "gauge_high_torso",
-        fallback="hip_lift",
-        above_rest=("hip_lift", "hip_lift_knee"),
-        rest_state="bridge_down",
-    ),
-}
+def _key_signal(kind: ExerciseKind) -> KeySignal:
+    """The measure a physical therapist would look at for the exercise ``kind``."""
+    return exercise(kind).key_signal
 
 
 def target_band(kind: ExerciseKind, thresholds: object) -> tuple[float | None, float | None]:
     """The target band of an exercise's key signal, from its thresholds (an edge may be None)."""
-    signal = KEY_SIGNALS[kind]
+    signal = _key_signal(kind)
     values = _threshold_values(thresholds)
     low = values.get(signal.low_field) if signal.low_field else None
     high = values.get(signal.high_field) if signal.high_field else None
@@ -398,7 +344,7 @@ def _segment_summary(segment: _Segment) -> dict[str, Any]:
     reps_met = sum(1 for r in segment.reps if r["met_hold"])
     if dose.hold_s is None:
         toward = reps_counted
-    elif spec.kind is ExerciseKind.CHILDS_POSE or not segment.reps:
+    elif _counting(spec) is Counting.HOLDS or not segment.reps:
         toward = holds_completed
     else:
         toward = reps_met
@@ -451,11 +397,11 @@ def _ended(segment: _Segment) -> str | None:
 
 def _dose_unit(spec: ExerciseSpec) -> str:
     """What the dose counts, in words."""
-    if spec.kind is ExerciseKind.CAT_COW:
-        return "cycles"
-    if spec.kind is ExerciseKind.CHILDS_POSE:
-        return "holds"
-    return "lifts" if spec.kind is ExerciseKind.HIP_LIFT else "repetitions"
+    return exercise(spec.kind).unit
+
+
+def _counting(spec: ExerciseSpec) -> Counting:
+    return exercise(spec.kind).counting
 
 
 def _float(value: object, default: float) -> float:
@@ -556,6 +502,11 @@ class SessionData:
         return str(self.meta.get("started_at", ""))
 
     @property
+    def patient(self) -> str:
+        """Who the session was for ("" when not named)."""
+        return str(self.meta.get("patient") or self.routine.patient or "")
+
+    @property
     def pain_before(self) -> int | None:
         """Pain before the session (0-10), from safety.json or the events."""
         return _pain(self.safety.get("pain_before"), self.summary, "before")
@@ -618,7 +569,7 @@ def exercise_plot(session: SessionData, index: int) -> ExercisePlot | None:
     frames = session.frames.select(spec.kind.value, start, end)
     if len(frames) == 0:
         return None
-    signal = KEY_SIGNALS[spec.kind]
+    signal = _key_signal(spec.kind)
     label = signal.label
     values = rise_above_rest(frames, signal) if signal.above_rest else frames.column(signal.name)
     band = target_band(spec.kind, spec.thresholds)
@@ -662,6 +613,7 @@ class DoseCount:
     achieved: int
     prescribed: int
     unit: str
+    hold_s: float | None = None  # seconds per hold prescribed, for held exercises
 
 
 @dataclass(frozen=True)
@@ -671,6 +623,7 @@ class HistoryRow:
     folder: str
     started_at: datetime | None
     routine: str
+    patient: str
     status: str
     complete: bool
     doses: tuple[DoseCount, ...]
@@ -717,17 +670,51 @@ def history_row(session: SessionData) -> HistoryRow:
                 achieved=int(achieved.get("reps_toward_dose", 0)),
                 prescribed=int(prescribed.get("target", prescribed.get("reps", 0))),
                 unit=str(prescribed.get("unit", "")),
+                hold_s=_float_or_none(prescribed.get("hold_s")),
             )
         )
     return HistoryRow(
         folder=session.folder.name,
         started_at=parse_started_at(session.started_at),
         routine=session.routine.name,
+        patient=session.patient,
         status=session_status(session),
         complete=session.complete,
         doses=tuple(doses),
         pain_before=session.pain_before,
         pain_after=session.pain_after,
+    )
+
+
+def session_outcome(session: SessionData) -> SessionOutcome | None:
+    """How a session went, as the progression rules read it; None when no exercise started."""
+    from coach.core.progression import ExerciseOutcome, SessionOutcome
+
+    started = parse_started_at(session.started_at)
+    entries = session.summary.get("exercises", [])
+    exercises = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping) or not entry.get("started"):
+            continue
+        prescribed = entry.get("prescribed", {})
+        achieved = entry.get("achieved", {})
+        exercises.append(
+            ExerciseOutcome(
+                kind=str(entry.get("kind", "")),
+                hold_s=_float_or_none(prescribed.get("hold_s")),
+                reps=int(_float(prescribed.get("reps"), 0)),
+                sets=int(_float(prescribed.get("sets"), 1)),
+                dose_met=bool(achieved.get("dose_met", False)),
+            )
+        )
+    if started is None or not exercises:
+        return None
+    return SessionOutcome(
+        started_at=started,
+        routine=session.routine.name,
+        pain_before=session.pain_before,
+        pain_after=session.pain_after,
+        exercises=tuple(exercises),
     )
 
 

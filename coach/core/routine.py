@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coach.core import catalog
+from coach.core.catalog import DEFAULT_LANGUAGE
 from coach.core.controls_config import ControlsConfig
+from coach.core.progression import ProgressionRule
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 from coach.errors import RoutineError
@@ -33,6 +36,7 @@ from coach.files import read_input_text
 
 if TYPE_CHECKING:
     from coach.core.classify import ClassifierConfig
+    from coach.core.exercises.base import ExerciseInfo
     from coach.core.features import FeatureConfig
 
 
@@ -188,7 +192,7 @@ class ExerciseSpec:
         title: Name shown and printed, e.g. "Child's pose".
         intro: Spoken introduction: how to get into position and what to do.
         dose: How much.
-        thresholds: The engine's config dataclass (``CONFIG_TYPES[kind]``).
+        thresholds: The engine's config dataclass (the exercise's ``config_type``).
         cues: Cue key to text: every fault key of the engine and the event cues.
     """
 
@@ -216,6 +220,12 @@ class Routine:
         session: Pacing of set-up, introductions, breath cues and pain checks.
         source: The file the routine came from, or "<bundled>/name".
         text: The original TOML text.
+        extends: The routine this one builds on, or None.
+        own: Where this routine's own file sets a value, as ``section.key``
+            or ``<kind>.dose.key`` / ``<kind>.thresholds.key`` / ``<kind>.cues.key``.
+        patient: Who the routine is for ("" when not named).
+        language: The language of the texts the patient sees and hears.
+        progression: Rules that grow or step back a dose from the patient's history.
     """
 
     name: str
@@ -229,6 +239,11 @@ class Routine:
     session: SessionConfig = field(default_factory=SessionConfig)
     source: str
     text: str
+    extends: str | None = None
+    own: frozenset[str] = frozenset()
+    patient: str = ""
+    language: str = DEFAULT_LANGUAGE
+    progression: tuple[ProgressionRule, ...] = ()
 
 
 # Cue keys every exercise must give a text for, beside its engine's fault keys.
@@ -247,8 +262,6 @@ STALL_CUE_KEYS: tuple[str, ...] = (
 # routines written before them (and the copies kept with old session records) still load.
 OPTIONAL_CUE_KEYS: tuple[str, ...] = ("intro_done", "set_done", "last_rep", *STALL_CUE_KEYS)
 
-HOLD_KINDS: frozenset[ExerciseKind] = frozenset({ExerciseKind.CHILDS_POSE, ExerciseKind.HIP_LIFT})
-
 SESSION_CUE_KEYS: tuple[str, ...] = (
     "welcome",
     "safety_stop",
@@ -265,7 +278,29 @@ SESSION_CUE_KEYS: tuple[str, ...] = (
     "done",
     "pain_worse",
 )
+# What the coach says when a progression rule changed a dose: ``progress_<up|down>_<field>``.
+PROGRESS_CUE_KEYS: tuple[str, ...] = tuple(
+    f"progress_{way}_{name}" for way in ("up", "down") for name in ("hold_s", "reps", "sets")
+)
+# Words of the screen itself (the overlay's banners and key help), in the patient's language.
+SCREEN_TEXT_KEYS: tuple[str, ...] = (
+    "screen_paused",
+    "screen_lost",
+    "screen_keys",
+    "screen_body_help",
+    "screen_paused_help",
+    "screen_control_pause",
+    "screen_control_resume",
+    "screen_control_skip",
+    "screen_setup_title",
+    "screen_setup",
+    "screen_progress",
+    "screen_set",
+    "screen_finished",
+)
 OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = (
+    *PROGRESS_CUE_KEYS,
+    *SCREEN_TEXT_KEYS,
     "safety_stop_urgent",
     "pain_not_improving",
     "next",
@@ -275,7 +310,19 @@ OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = (
 
 # Placeholders cue texts may use; the coach fills them with str.format.
 PLACEHOLDERS: frozenset[str] = frozenset(
-    {"remaining", "count", "target", "seconds", "title", "set", "sets", "index", "total"}
+    {
+        "remaining",
+        "count",
+        "target",
+        "seconds",
+        "title",
+        "set",
+        "sets",
+        "index",
+        "total",
+        "before",
+        "after",
+    }
 )
 
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -287,6 +334,9 @@ TEXT_MAX_CHARS = 2000
 NESTING_MAX = 16  # tables and lists inside each other; a routine needs 4
 _KEY_SHOWN_CHARS = 40
 _TOP_KEYS: tuple[str, ...] = (
+    "extends",
+    "patient",
+    "language",
     "name",
     "title",
     "notes",
@@ -296,7 +346,11 @@ _TOP_KEYS: tuple[str, ...] = (
     "classifier",
     "session",
     "exercises",
+    "progression",
+    "translations",
 )
+# What a routine's ``[translations.<language>]`` table may give in that language.
+_TRANSLATED_KEYS: tuple[str, ...] = ("title", "notes")
 _EXERCISE_KEYS: tuple[str, ...] = ("kind", "title", "intro", "dose", "thresholds", "cues")
 
 
@@ -305,15 +359,28 @@ def is_routine_name(name: str) -> bool:
     return bool(_NAME_RE.fullmatch(name))
 
 
-def required_cue_keys(kind: ExerciseKind, fault_keys: tuple[str, ...]) -> tuple[str, ...]:
+def required_cue_keys(kind: ExerciseKind) -> tuple[str, ...]:
     """Cue keys an exercise of ``kind`` must have a text for."""
+    info = _exercise_info(kind)
     keys = list(COMMON_CUE_KEYS)
-    if kind in HOLD_KINDS:
+    if info.counting.held:
         keys += HOLD_CUE_KEYS
-    if kind is ExerciseKind.CAT_COW:
+    if info.breath:
         keys += BREATH_CUE_KEYS
-    keys += [k for k in fault_keys if k not in keys]
+    keys += [k for k in (*info.cue_keys, *info.fault_keys) if k not in keys]
     return tuple(keys)
+
+
+def _exercise_info(kind: str) -> ExerciseInfo:
+    from coach.core.exercises import exercise
+
+    return exercise(kind)
+
+
+def _registry() -> Mapping[ExerciseKind, ExerciseInfo]:
+    from coach.core.exercises import EXERCISES
+
+    return EXERCISES
 
 
 class _Problems:
@@ -576,12 +643,14 @@ def _cue_texts(
     required: tuple[str, ...],
     optional: tuple[str, ...],
     problems: _Problems,
+    defaults: Mapping[str, str],
 ) -> Mapping[str, str]:
+    """The catalogue's texts with the routine's own on top; every required key must end up set."""
     if not isinstance(table, dict):
         problems.add(path, f"{_show(table)} should be a table of cue texts")
         return types.MappingProxyType({})
     known = (*required, *optional)
-    texts: dict[str, str] = {}
+    texts: dict[str, str] = {k: v for k, v in defaults.items() if k in known}
     for key, value in table.items():
         key_path = _join(path, key)
         if key not in known:
@@ -594,18 +663,12 @@ def _cue_texts(
             continue
         _check_placeholders(value, key_path, problems)
         texts[key] = value.strip()
-    missing = [key for key in required if key not in table]
+    missing = [key for key in required if key not in texts]
     if len(missing) == 1:
         problems.add(_join(path, missing[0]), "is missing; every cue needs a text")
     elif missing:
         problems.add(path, f"texts are missing for {', '.join(missing)}; every cue needs a text")
     return types.MappingProxyType(texts)
-
-
-def _engine_tables() -> tuple[Mapping[ExerciseKind, type], Mapping[ExerciseKind, tuple[str, ...]]]:
-    from coach.core.exercises import ALL_FAULT_KEYS, CONFIG_TYPES
-
-    return CONFIG_TYPES, ALL_FAULT_KEYS
 
 
 def _classifier_type() -> type:
@@ -615,36 +678,44 @@ def _classifier_type() -> type:
     return config_type
 
 
+def _fixed_reps(table: Mapping[str, object]) -> dict[str, object]:
+    """A dose table where ``reps`` alone means a fixed count (``reps_max`` the same)."""
+    table = dict(table)
+    if "reps" in table and "reps_max" not in table:
+        table["reps_max"] = table["reps"]
+    return table
+
+
 def _dose(kind: ExerciseKind, table: object, path: str, problems: _Problems) -> Dose | None:
     if not isinstance(table, dict):
         problems.add(
             path, f"{_show(table)} should be a table (hold_s, reps, reps_max, sets, rest_s)"
         )
         return None
-    table = dict(table)
-    if "reps" in table and "reps_max" not in table:
-        table["reps_max"] = table["reps"]
-    if kind in HOLD_KINDS and "hold_s" not in table:
+    info = _exercise_info(kind)
+    given = _fixed_reps(table)
+    held = info.counting.held
+    if held and "hold_s" not in given and "hold_s" not in info.dose:
         problems.add(
             _join(path, "hold_s"), "is missing; this exercise is held, give seconds per hold"
         )
-    if kind not in HOLD_KINDS and "hold_s" in table:
+    if not held and "hold_s" in given:
         problems.add(
             _join(path, "hold_s"),
-            f"{_show(table['hold_s'])} is not allowed: {kind.value} is counted in cycles, "
+            f"{_show(table['hold_s'])} is not allowed: {kind.value} is counted in "
+            f"{_exercise_info(kind).unit}, "
             "not held; remove hold_s",
         )
         return None
-    dose = _build_config(Dose, table, path, problems)
+    dose = _build_config(Dose, {**_fixed_reps(info.dose), **given}, path, problems)
     return None if dose is _MISSING else dose
 
 
 def _exercise(
     table: object,
     path: str,
-    config_types: Mapping[ExerciseKind, type],
-    fault_keys: Mapping[ExerciseKind, tuple[str, ...]],
     problems: _Problems,
+    language: str,
 ) -> ExerciseSpec | None:
     if not isinstance(table, dict):
         problems.add(path, f"{_show(table)} should be a table ([[exercises]])")
@@ -653,7 +724,7 @@ def _exercise(
         if key not in _EXERCISE_KEYS:
             _unknown_key(problems, path, key, _EXERCISE_KEYS)
     raw_kind = table.get("kind")
-    kinds = [k.value for k in ExerciseKind]
+    kinds = [k.value for k in _registry()]
     if raw_kind is None:
         problems.add(_join(path, "kind"), f"is missing; use one of {', '.join(kinds)}")
         return None
@@ -666,15 +737,27 @@ def _exercise(
         )
         return None
     kind = ExerciseKind(raw_kind)
-    title = _text(table, "title", path, problems, required=True)
-    intro = _text(table, "intro", path, problems, required=True)
+    texts = catalog.exercise_texts(kind, language)
+    title = _text(table, "title", path, problems, required=False)
+    title = title or texts.title or _exercise_info(kind).title
+    intro = _text(table, "intro", path, problems, required=False) or texts.intro
+    if not intro:
+        problems.add(_join(path, "intro"), "is missing; add a text")
     dose = _dose(kind, table.get("dose", {}), _join(path, "dose"), problems)
     thresholds = _build_config(
-        config_types[kind], table.get("thresholds", {}), _join(path, "thresholds"), problems
+        _exercise_info(kind).config_type,
+        table.get("thresholds", {}),
+        _join(path, "thresholds"),
+        problems,
     )
-    required = required_cue_keys(kind, tuple(fault_keys.get(kind, ())))
+    required = required_cue_keys(kind)
     cues = _cue_texts(
-        table.get("cues", {}), _join(path, "cues"), required, OPTIONAL_CUE_KEYS, problems
+        table.get("cues", {}),
+        _join(path, "cues"),
+        required,
+        OPTIONAL_CUE_KEYS,
+        problems,
+        texts.cues,
     )
     if dose is None or thresholds is _MISSING:
         return None
@@ -683,17 +766,15 @@ def _exercise(
     )
 
 
-def parse_routine(text: str, source: str) -> Routine:
-    """A validated routine from TOML text.
+Resolver = typing.Callable[[str], tuple[str, str]]
+"""Finds a routine by name for ``extends``: its TOML text and its source."""
 
-    Args:
-        text: The TOML text.
-        source: Where it came from (a path, or "<bundled>/name"), named in errors.
+_MAX_EXTENDS = 8
 
-    Raises:
-        RoutineError: Naming ``source``, each bad key's path, its value and the allowed range.
-    """
-    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
+
+def _toml(text: str, source: str) -> dict[str, Any]:
+    """The TOML data of a routine's text, refused when too long or nested too deep."""
+    text = text.removeprefix("\ufeff")
     if len(text) > ROUTINE_MAX_BYTES:
         raise RoutineError(
             f"{source}: {len(text)} characters is too long for a routine "
@@ -709,10 +790,7 @@ def parse_routine(text: str, source: str) -> Routine:
         raise _too_deep(source) from exc
     if _depth(data) > NESTING_MAX:
         raise _too_deep(source)
-    try:
-        return _routine_from(data, text, source)
-    except RecursionError as exc:  # a guard: the depth check above should prevent it
-        raise _too_deep(source) from exc
+    return data
 
 
 def _too_deep(source: str) -> RoutineError:
@@ -740,23 +818,215 @@ def _depth(value: object) -> int:
     return deepest
 
 
-def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
-    problems = _Problems(source)
-    config_types, fault_keys = _engine_tables()
-    classifier_type = _classifier_type()
+def _own_paths(data: Mapping[str, Any]) -> frozenset[str]:
+    """Where a routine file sets values itself (see ``Routine.own``)."""
+    paths: set[str] = set()
+    for key, value in data.items():
+        if key == "exercises" and isinstance(value, list):
+            for entry in value:
+                if not isinstance(entry, dict):
+                    continue
+                kind = str(entry.get("kind", "?"))
+                paths.add(kind)
+                for part in ("dose", "thresholds", "cues"):
+                    table = entry.get(part)
+                    if isinstance(table, dict):
+                        paths |= {f"{kind}.{part}.{k}" for k in table}
+                paths |= {f"{kind}.{k}" for k in ("title", "intro") if k in entry}
+        elif isinstance(value, dict):
+            paths |= {f"{key}.{k}" for k in value}
+        else:
+            paths.add(key)
+    return frozenset(paths)
 
-    for key in data:
+
+def _merge_tables(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        below = out.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            out[key] = _merge_tables(below, value)
+        else:
+            out[key] = value
+    return out
+
+
+def _drop_stale_translations(merged: dict[str, Any], top: Mapping[str, Any]) -> None:
+    """Forget the base's translation of a title or notes that ``top`` writes anew.
+
+    A routine that changes its title without translating it shows the new
+    title in every language, not the translation of the old one.
+    """
+    translations = merged.get("translations")
+    if not isinstance(translations, dict):
+        return
+    own = top.get("translations")
+    own = own if isinstance(own, dict) else {}
+    kept: dict[str, Any] = {}
+    for language, table in translations.items():
+        if isinstance(table, dict):
+            mine = own.get(language)
+            mine = mine if isinstance(mine, dict) else {}
+            table = {k: v for k, v in table.items() if k not in top or k in mine}
+        kept[language] = table
+    merged["translations"] = kept
+
+
+def _translated(data: Mapping[str, Any], language: str, problems: _Problems) -> dict[str, str]:
+    """The routine's own title and notes in ``language``, from ``[translations]``."""
+    table = data.get("translations", {})
+    if not isinstance(table, dict):
+        problems.add("translations", "must be a table of languages, e.g. [translations.es]")
+        return {}
+    found: dict[str, str] = {}
+    for lang, texts in table.items():
+        where = f"translations.{lang}"
+        try:
+            catalog.check_language(lang)
+        except RoutineError as exc:
+            problems.add(where, str(exc))
+            continue
+        if not isinstance(texts, dict):
+            problems.add(where, 'must be a table, e.g. title = "..."')
+            continue
+        for key in texts:
+            if key not in _TRANSLATED_KEYS:
+                _unknown_key(problems, where, key, _TRANSLATED_KEYS)
+        given = {
+            key: _text(texts, key, where, problems, required=False)
+            for key in _TRANSLATED_KEYS
+            if key in texts
+        }
+        if lang == language:
+            found = {key: text for key, text in given.items() if text}
+    return found
+
+
+def _merge_exercises(base: list[Any], top: list[Any]) -> list[Any]:
+    """The routine's exercises, each on top of the base routine's entry of the same kind."""
+    unused = [entry for entry in base if isinstance(entry, dict)]
+    merged: list[Any] = []
+    for entry in top:
+        if not isinstance(entry, dict):
+            merged.append(entry)
+            continue
+        match = next((b for b in unused if b.get("kind") == entry.get("kind")), None)
+        if match is None:
+            merged.append(entry)
+            continue
+        unused.remove(match)
+        entry = dict(entry)
+        if isinstance(entry.get("dose"), dict):
+            entry["dose"] = _fixed_reps(entry["dose"])
+        merged.append(_merge_tables(match, entry))
+    return merged
+
+
+def _extended(
+    data: dict[str, Any], source: str, resolve: Resolver | None, seen: tuple[str, ...]
+) -> dict[str, Any]:
+    """``data`` on top of the routine it extends (and that one on top of its own base)."""
+    base_name = data.get("extends")
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str) or not is_routine_name(base_name):
+        raise RoutineError(
+            f"{source}: extends: {_show(base_name)} is not a routine name; "
+            'give the name of a routine, e.g. extends = "back-spasm-relief"'
+        )
+    if base_name in seen or len(seen) >= _MAX_EXTENDS:
+        chain = " -> ".join((*seen, base_name))
+        raise RoutineError(f"{source}: extends: routines extend each other in a circle ({chain})")
+    if resolve is None:
+        raise RoutineError(
+            f"{source}: extends: {base_name!r} cannot be looked up here; "
+            "open the routine with coach routine show, or write it out in full"
+        )
+    try:
+        base_text, base_source = resolve(base_name)
+    except RoutineError as exc:
+        raise RoutineError(f"{source}: extends: {exc}") from exc
+    base = _extended(_toml(base_text, base_source), base_source, resolve, (*seen, base_name))
+    merged = _merge_tables({k: v for k, v in base.items() if k != "exercises"}, data)
+    _drop_stale_translations(merged, data)
+    if isinstance(data.get("exercises"), list) and isinstance(base.get("exercises"), list):
+        merged["exercises"] = _merge_exercises(base["exercises"], data["exercises"])
+    elif "exercises" not in data and "exercises" in base:
+        merged["exercises"] = base["exercises"]
+    merged.pop("extends", None)
+    return merged
+
+
+def _name(
+    table: Mapping[str, object], key: str, example: str, problems: _Problems, *, required: bool
+) -> str:
+    """A routine's or a patient's name: lower-case letters, digits, '-' and '_'."""
+    value = _text(table, key, "", problems, required=required)
+    if value and not is_routine_name(value):
+        problems.add(
+            key,
+            f"{_show(value)} is not allowed; use lower-case letters, digits and '-' "
+            f"(e.g. '{example}')",
+        )
+    return value
+
+
+def parse_routine(
+    text: str, source: str, *, resolve: Resolver | None = None, language: str | None = None
+) -> Routine:
+    """A validated routine from TOML text.
+
+    Keys left out take the coach's defaults: texts from the catalogue of the
+    routine's language, doses and thresholds from the exercises. A routine
+    that ``extends`` another takes that one's values first.
+
+    Args:
+        text: The TOML text.
+        source: Where it came from (a path, or "<bundled>/name"), named in errors.
+        resolve: Finds the routine named by ``extends``.
+        language: The language of the texts, instead of the routine's own.
+
+    Raises:
+        RoutineError: Naming ``source``, each bad key's path, its value and the allowed range.
+    """
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
+    own_data = _toml(text, source)
+    try:
+        return _routine_from(own_data, text, source, resolve, language)
+    except RecursionError as exc:  # a guard: the depth check should prevent it
+        raise _too_deep(source) from exc
+
+
+def _routine_from(
+    own_data: dict[str, Any],
+    text: str,
+    source: str,
+    resolve: Resolver | None,
+    language: str | None,
+) -> Routine:
+    problems = _Problems(source)
+    for key in own_data:
         if key not in _TOP_KEYS:
             _unknown_key(problems, "", key, _TOP_KEYS)
-    name = _text(data, "name", "", problems, required=True)
-    if name and not is_routine_name(name):
-        problems.add(
-            "name",
-            f"{_show(name)} is not allowed; use lower-case letters, digits and '-' "
-            "(e.g. 'my-routine')",
-        )
+    if "extends" in own_data and "name" not in own_data:
+        problems.add("name", "is missing; a routine that extends another needs its own name")
+    extends = own_data.get("extends")
+    name_seen = (own_data["name"],) if isinstance(own_data.get("name"), str) else ()
+    data = _extended(own_data, source, resolve, name_seen)
+    classifier_type = _classifier_type()
+
+    name = _name(data, "name", "my-routine", problems, required=True)
     title = _text(data, "title", "", problems, required=True)
     notes = _text(data, "notes", "", problems, required=False)
+    patient = _name(data, "patient", "anna-k", problems, required=False)
+    language = language or _text(data, "language", "", problems, required=False) or DEFAULT_LANGUAGE
+    try:
+        catalog.check_language(language)
+    except RoutineError as exc:
+        problems.add("language", str(exc))
+        language = DEFAULT_LANGUAGE
+    translated = _translated(data, language, problems)
+    title, notes = translated.get("title", title), translated.get("notes", notes)
     cue_settings = _build_config(CueSettings, data.get("cues", {}), "cues", problems)
     # Imported here: the body features need numpy, which reading a routine does not.
     from coach.core.features import FeatureConfig
@@ -770,6 +1040,7 @@ def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
         SESSION_CUE_KEYS,
         OPTIONAL_SESSION_CUE_KEYS,
         problems,
+        catalog.session_texts(language),
     )
     raw_exercises = data.get("exercises")
     exercises: list[ExerciseSpec] = []
@@ -777,9 +1048,10 @@ def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
         problems.add("exercises", "is missing; add at least one [[exercises]] table")
     else:
         for i, table in enumerate(raw_exercises):
-            spec = _exercise(table, f"exercises[{i}]", config_types, fault_keys, problems)
+            spec = _exercise(table, f"exercises[{i}]", problems, language)
             if spec is not None:
                 exercises.append(spec)
+    progression = _progression(data.get("progression", []), exercises, problems)
     problems.raise_if_any()
     return Routine(
         name=name,
@@ -793,16 +1065,119 @@ def _routine_from(data: dict[str, Any], text: str, source: str) -> Routine:
         session=session,
         source=source,
         text=text,
+        extends=extends if isinstance(extends, str) else None,
+        own=_own_paths(own_data),
+        patient=patient,
+        language=language,
+        progression=progression,
     )
 
 
-def load_routine(path: Path) -> Routine:
-    """A validated routine from a TOML file.
+def _progression(
+    raw: object, exercises: list[ExerciseSpec], problems: _Problems
+) -> tuple[ProgressionRule, ...]:
+    """The progression rules, each checked against the routine's exercises and the dose ranges."""
+    if not isinstance(raw, list):
+        problems.add("progression", f"{_show(raw)} should be a list of [[progression]] tables")
+        return ()
+    ranges = {f.name: f.metadata for f in dataclasses.fields(Dose)}
+    rules: list[ProgressionRule] = []
+    for i, table in enumerate(raw):
+        path = f"progression[{i}]"
+        rule = _build_config(ProgressionRule, table, path, problems)
+        if rule is _MISSING:
+            continue
+        spec = next((s for s in exercises if s.kind == rule.exercise), None)
+        if spec is None:
+            kinds = ", ".join(s.kind.value for s in exercises) or "none"
+            problems.add(
+                _join(path, "exercise"),
+                f"{_show(rule.exercise)} is not an exercise of this routine; use one of {kinds}",
+            )
+            continue
+        if getattr(spec.dose, rule.dose) is None:
+            problems.add(
+                _join(path, "dose"),
+                f"{_show(rule.dose)}: {rule.exercise} is not held; use reps or sets",
+            )
+            continue
+        meta = ranges[rule.dose]
+        for key, value in (("up_to", rule.up_to), ("down_to", rule.down_to)):
+            if key == "down_to" and not value:
+                continue
+            if not meta["min"] <= value <= meta["max"]:
+                problems.add(
+                    _join(path, key),
+                    f"{_show(value)} is outside the safe range of {rule.dose}, {_range_text(meta)}",
+                )
+                break
+        else:
+            rules.append(rule)
+    return tuple(rules)
+
+
+def _config_table(config: object) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for f in dataclasses.fields(config):  # type: ignore[arg-type]
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            table[f.name] = _config_table(value)
+        elif isinstance(value, enum.Enum):
+            table[f.name] = value.value
+        elif isinstance(value, tuple):
+            table[f.name] = list(value)
+        else:
+            table[f.name] = value
+    return table
+
+
+def resolved_toml(routine: Routine) -> str:
+    """The routine written out in full: every text, dose and threshold, nothing inherited.
+
+    It reads back to the same routine whatever the coach's defaults are by
+    then, so a session record stays readable as it was prescribed.
+    """
+    from coach.core.toml_text import dumps
+
+    data: dict[str, Any] = {
+        "name": routine.name,
+        "title": routine.title,
+        "notes": routine.notes,
+        "patient": routine.patient or None,
+        "language": routine.language,
+        "cues": _config_table(routine.cues),
+        "session_cues": dict(routine.session_cues),
+        "session": _config_table(routine.session),
+        "camera": _config_table(routine.camera),
+        "classifier": _config_table(routine.classifier),
+        "exercises": [
+            {
+                "kind": spec.kind.value,
+                "title": spec.title,
+                "intro": spec.intro,
+                "dose": {k: v for k, v in dataclasses.asdict(spec.dose).items() if v is not None},
+                "thresholds": _config_table(spec.thresholds),
+                "cues": dict(spec.cues),
+            }
+            for spec in routine.exercises
+        ],
+        "progression": [_config_table(rule) for rule in routine.progression] or None,
+    }
+    header = f"# {routine.title}: the routine as prescribed, written out in full.\n"
+    if routine.extends:
+        header += f"# Written from {routine.source}, which extends {routine.extends}.\n"
+    return header + "\n" + dumps(data)
+
+
+def load_routine(
+    path: Path, *, resolve: Resolver | None = None, language: str | None = None
+) -> Routine:
+    """A validated routine from a TOML file (``resolve`` finds the routine it extends).
 
     Raises:
         RoutineError: The file cannot be read or is not a valid routine.
     """
-    return parse_routine(read_routine_text(path), str(path))
+    return parse_routine(read_routine_text(path), str(path), resolve=resolve, language=language)
 
 
 def read_routine_text(path: Path) -> str:
@@ -816,22 +1191,30 @@ def read_routine_text(path: Path) -> str:
     )
 
 
-def describe_dose(spec: ExerciseSpec) -> str:
-    """The dose in plain words, e.g. "Hold 15 seconds, 5 to 10 times"."""
+def describe_dose(spec: ExerciseSpec, language: str = DEFAULT_LANGUAGE) -> str:
+    """The dose in plain words of ``language``, e.g. "Hold 15 seconds, 5 to 10 times"."""
+    words = catalog.word_texts(language)
     dose = spec.dose
-    count = str(dose.reps) if dose.reps == dose.reps_max else f"{dose.reps} to {dose.reps_max}"
+    count = (
+        str(dose.reps)
+        if dose.reps == dose.reps_max
+        else words["dose_range"].format(low=dose.reps, high=dose.reps_max)
+    )
     if dose.hold_s is None:
-        unit = "slow cycle" if spec.kind is ExerciseKind.CAT_COW else "repetition"
-        plural = "" if dose.reps_max == 1 else "s"
-        parts = [f"{count} {unit}{plural}"]
+        texts = catalog.exercise_texts(spec.kind, language)
+        one = texts.dose_one or _exercise_info(spec.kind).dose_word
+        unit = one if dose.reps_max == 1 else (texts.dose_many or f"{one}s")
+        parts = [words["dose_count"].format(count=count, unit=unit)]
     else:
-        times = "once" if dose.reps_max == 1 else f"{count} times"
-        parts = [f"Hold {dose.hold_s:g} seconds, {times}"]
+        times = (
+            words["dose_once"] if dose.reps_max == 1 else words["dose_times"].format(count=count)
+        )
+        parts = [words["dose_hold"].format(seconds=f"{dose.hold_s:g}", times=times)]
     if dose.sets > 1:
-        parts.append(f"{dose.sets} sets")
+        parts.append(words["dose_sets"].format(sets=dose.sets))
     if dose.rest_s > 0:
-        after = "each set" if dose.sets > 1 else "the exercise"
-        parts.append(f"rest {dose.rest_s:g} seconds after {after}")
+        after = "dose_rest_after_set" if dose.sets > 1 else "dose_rest_after"
+        parts.append(words[after].format(seconds=f"{dose.rest_s:g}"))
     text = ", ".join(parts)
     return text[0].upper() + text[1:]
 

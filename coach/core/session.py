@@ -60,12 +60,13 @@ from typing import Any
 from coach.core.controls import BodyControls, Gesture
 from coach.core.cues import Priority
 from coach.core.events import Event, EventKind, SkipReason
-from coach.core.exercises.base import ExerciseEngine, Gauge
+from coach.core.exercises import exercise
+from coach.core.exercises.base import Counting, ExerciseEngine, Gauge
 from coach.core.features import Features
 from coach.core.landmarks import Side
 from coach.core.routine import STALL_CUE_KEYS, ExerciseSpec, Routine, SessionConfig
 from coach.core.safety import SafetyResult, validate_pain
-from coach.core.states import ExerciseKind, PoseState
+from coach.core.states import PoseState
 
 
 class Phase(StrEnum):
@@ -145,11 +146,11 @@ WATCH_PAUSE: frozenset[Phase] = frozenset({Phase.WAIT_POSITION, Phase.ACTIVE})
 WATCH_LEAVE: frozenset[Phase] = frozenset(
     {Phase.INTRO, Phase.WAIT_POSITION, Phase.ACTIVE, Phase.REST}
 )
-# What the screen shows while a control builds up; {s} is the seconds still to go.
-CONTROL_PROGRESS: dict[Gesture, str] = {
-    Gesture.SIT_UP_STILL: "Keep still to pause: {s} s",
-    Gesture.BOTH_HANDS_UP: "Both hands up: carry on in {s} s",
-    Gesture.ONE_HAND_UP: "One hand up: skip in {s} s",
+# What the screen shows while a control builds up; {seconds} is the time still to go.
+CONTROL_PROGRESS: dict[Gesture, tuple[str, str]] = {
+    Gesture.SIT_UP_STILL: ("screen_control_pause", "Keep still to pause: {seconds} s"),
+    Gesture.BOTH_HANDS_UP: ("screen_control_resume", "Both hands up: carry on in {seconds} s"),
+    Gesture.ONE_HAND_UP: ("screen_control_skip", "One hand up: skip in {seconds} s"),
 }
 
 
@@ -329,7 +330,8 @@ class SessionController:
         """What the overlay should show now."""
         spec = self.current
         in_exercise = self._phase in (Phase.INTRO, Phase.WAIT_POSITION, Phase.ACTIVE, Phase.REST)
-        title = SETUP_TITLE if self._phase is Phase.SETUP else (spec.title if spec else None)
+        setup = self._screen("screen_setup_title", SETUP_TITLE)
+        title = setup if self._phase is Phase.SETUP else (spec.title if spec else None)
         gauge = None
         timer = None
         count = None
@@ -359,6 +361,14 @@ class SessionController:
             control_text=self._control_text(),
         )
 
+    def _screen(self, key: str, default: str, **values: object) -> str:
+        """A word of the screen in the routine's language (``screen_*`` texts), else English."""
+        text = self._routine.session_cues.get(key, default)
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError, ValueError):
+            return default.format(**values)
+
     def _control_text(self) -> str | None:
         if self._phase not in WATCH_PAUSE and not self._paused:
             return None
@@ -368,18 +378,23 @@ class SessionController:
         gesture, done = progress
         cfg = self._config.controls
         total = cfg.gesture_hold_s if gesture is not Gesture.SIT_UP_STILL else cfg.pause_after_s
-        return CONTROL_PROGRESS[gesture].format(s=math.ceil(total * (1.0 - done) - 1e-6))
+        key, default = CONTROL_PROGRESS[gesture]
+        return self._screen(key, default, seconds=math.ceil(total * (1.0 - done) - 1e-6))
 
     def _progress_text(self) -> str:
         total = len(self._routine.exercises)
         if self._phase is Phase.SETUP:
-            return f"camera set-up · {total} exercises"
+            return self._screen("screen_setup", "camera set-up · {total} exercises", total=total)
         if self._phase is Phase.DONE:
-            return "finished"
+            return self._screen("screen_finished", "finished")
         spec = self.current
-        text = f"exercise {self._index + 1} of {total}"
+        text = self._screen(
+            "screen_progress", "exercise {index} of {total}", index=self._index + 1, total=total
+        )
         if spec is not None and spec.dose.sets > 1:
-            text += f" · set {self._set} of {spec.dose.sets}"
+            text += " · " + self._screen(
+                "screen_set", "set {set} of {sets}", set=self._set, sets=spec.dose.sets
+            )
         return text
 
     # ----------------------------------------------------------------- commands
@@ -637,7 +652,7 @@ class SessionController:
             events += self._exercise_cue("in_position", t_s)
             self._enter(Phase.ACTIVE)
             self._restart_stall()
-            if spec.kind is ExerciseKind.CAT_COW:
+            if exercise(spec.kind).breath:
                 events += self._breath_cue(PoseState.COW, t_s)
             # The frame that reached the position may also have started a hold.
             return events + self._translate(raw, t_s, speak_progress=True)
@@ -666,7 +681,7 @@ class SessionController:
         stalled = self._watch_progress(raw, features, t_s, dt)
         if stalled:
             return events + stalled
-        if spec.kind is ExerciseKind.CAT_COW and not self._lost:
+        if exercise(spec.kind).breath and not self._lost:
             events += self._pace_breath(engine.state, t_s, dt)
         return events
 
@@ -842,12 +857,12 @@ class SessionController:
                 events += self._countdown(event, t_s)
             elif kind is EventKind.HOLD_COMPLETED:
                 self._set_holds += 1
-                if spec.kind is ExerciseKind.CHILDS_POSE:
+                if exercise(spec.kind).counting is Counting.HOLDS:
                     self._done_count += 1
                 events += self._exercise_cue(
                     "hold_done", t_s, count=self._done_count, target=target
                 )
-                if spec.kind is ExerciseKind.CHILDS_POSE and self._done_count >= target:
+                if exercise(spec.kind).counting is Counting.HOLDS and self._done_count >= target:
                     events += self._finish_set(t_s)
             elif kind is EventKind.REP_COUNTED:
                 if not bool(event.data.get("met_hold", True)):

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from coach.core.exercises import EXERCISES
+
 if TYPE_CHECKING:
     from coach.app.analyze import AnalysisResult
-
-EXERCISE_NAMES = ("childs_pose", "cat_cow", "hip_lift")
 
 
 def summary_lines(result: AnalysisResult) -> list[str]:
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--exercise",
                 "-e",
-                help="Which exercise the video shows: childs_pose, cat_cow or hip_lift.",
+                help=f"Which exercise the video shows: {', '.join(EXERCISES)}.",
             ),
         ],
         as_json: Annotated[
@@ -81,12 +81,12 @@ def register(app: typer.Typer) -> None:
         from coach.core.states import ExerciseKind
         from coach.text import shown
 
-        if exercise not in EXERCISE_NAMES:
+        kind = ExerciseKind(exercise)
+        if kind not in EXERCISES:
             raise typer.BadParameter(
-                f"{exercise!r} is not an exercise; use one of {', '.join(EXERCISE_NAMES)}",
+                f"{exercise!r} is not an exercise; use one of {', '.join(EXERCISES)}",
                 param_hint="--exercise",
             )
-        kind = ExerciseKind(exercise)
         chosen = None
         if routine is not None:
             from coach.adapters.routine_store import open_routine

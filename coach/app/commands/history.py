@@ -13,7 +13,9 @@ import typer
 from coach.text import shown
 
 if TYPE_CHECKING:
-    from coach.core.record import HistoryRow
+    from rich.console import Console
+
+    from coach.core.record import DoseCount, HistoryRow
 
 SESSION_COLUMNS = (
     "Date",
@@ -29,85 +31,129 @@ def history(
     folder: Annotated[
         Path | None,
         typer.Argument(
-            help="A folder of sessions (default: the recordings folder), or one a patient sent."
+            help="A folder of sessions (default: the recordings folder), or one a patient "
+            "sent: a folder or an archive written by coach export.",
         ),
+    ] = None,
+    patient: Annotated[
+        str | None, typer.Option("--patient", "-p", help="Only this patient's sessions.")
     ] = None,
     csv_out: Annotated[
         Path | None, typer.Option("--csv", help="Also write the table to this CSV file.")
     ] = None,
 ) -> None:
-    """Show the sessions: date, routine, completion, doses against prescription, pain."""
+    """Show each patient's sessions: date, routine, completion, doses, dose over time, pain."""
     from rich.console import Console
-    from rich.table import Table
 
-    from coach.adapters.storage import (
-        damage_named,
-        default_recordings_dir,
-        list_sessions,
-        load_session,
-    )
-    from coach.core.record import history_row, weekly_adherence
-    from coach.errors import SessionDataError
+    from coach.adapters.storage import default_recordings_dir
+    from coach.app.commands.sessions import read_sessions
+    from coach.core.record import history_row
 
     console = Console()
     root = folder if folder is not None else default_recordings_dir()
-    rows = []
-    problems: list[str] = []
-    # The default folder does not exist before the first session: nothing to show yet.
-    paths = list_sessions(root) if folder is not None or root.is_dir() else []
-    for path in paths:
-        try:
-            with damage_named(path):
-                rows.append(history_row(load_session(path)))
-        except SessionDataError as exc:
-            problems.append(f"{path.name}: {exc}")
+    with read_sessions(root, patient, optional=folder is None) as (sessions, problems):
+        rows = [history_row(s) for s in sessions]
+        inputs = [root, *(s.folder for s in sessions)]
     rows.sort(key=lambda r: (r.started_at is None, r.started_at or datetime.min, r.folder))
     if not rows:
-        console.print(f"No sessions in {shown(root)}.")
-    else:
-        weeks = weekly_adherence(rows)
-        span = sum(week.weeks for week in weeks)
-        completed = sum(r.complete for r in rows)
-        console.print(
-            f"[bold]{len(rows)} sessions[/] in {shown(root)} ({completed} completed) over "
-            f"{span} week{'s' if span != 1 else ''}: "
-            f"{len(rows) / max(span, 1):.1f} sessions per week"
-        )
-        adherence = Table(title="Sessions per week", title_justify="left")
-        for column in ("Week", "Monday", "Sessions", "Completed"):
-            adherence.add_column(column)
-        for week in weeks:
-            if week.weeks > 1:
-                adherence.add_row(
-                    week.week, week.monday.isoformat(), f"0 (for {week.weeks} weeks)", "0"
-                )
-                continue
-            adherence.add_row(
-                week.week, week.monday.isoformat(), str(week.sessions), str(week.completed)
-            )
-        console.print(adherence)
-        table = Table(title="Sessions", title_justify="left")
-        for column in SESSION_COLUMNS:
-            table.add_column(column)
-        for row in rows:
-            doses = "\n".join(
-                shown(f"{d.title}: {d.achieved}/{d.prescribed} {d.unit}") for d in row.doses
-            )
-            status = shown(row.status) if row.complete else f"[red]{shown(row.status)}[/]"
-            table.add_row(
-                row.started_at.strftime("%Y-%m-%d %H:%M") if row.started_at else shown(row.folder),
-                shown(row.routine),
-                status,
-                doses,
-                _pain(row.pain_before),
-                _pain(row.pain_after),
-            )
-        console.print(table)
+        who = f" of {shown(patient)}" if patient else ""
+        console.print(f"No sessions{who} in {shown(root)}.")
+    groups: dict[str, list[HistoryRow]] = {}
+    for row in rows:
+        groups.setdefault(row.patient, []).append(row)
+    for name in sorted(groups):
+        _print_patient(console, name, groups[name], root)
     for problem in problems:
         console.print(f"[yellow]skipped:[/] {shown(problem, 1000)}")
     if csv_out is not None:
-        _write_csv(csv_out, rows, inputs=paths)
+        _write_csv(csv_out, rows, inputs=inputs)
         console.print(f"Table written to [bold]{shown(csv_out)}[/]")
+
+
+def _print_patient(console: Console, patient: str, rows: list[HistoryRow], root: Path) -> None:
+    from rich.table import Table
+
+    from coach.core.record import weekly_adherence
+
+    weeks = weekly_adherence(rows)
+    span = sum(week.weeks for week in weeks)
+    completed = sum(r.complete for r in rows)
+    who = f"[bold]Patient {shown(patient)}[/]: " if patient else ""
+    console.print(
+        f"{who}[bold]{len(rows)} sessions[/] in {shown(root)} ({completed} completed) over "
+        f"{span} week{'s' if span != 1 else ''}: "
+        f"{len(rows) / max(span, 1):.1f} sessions per week"
+    )
+    adherence = Table(title="Sessions per week", title_justify="left")
+    for column in ("Week", "Monday", "Sessions", "Completed"):
+        adherence.add_column(column)
+    for week in weeks:
+        if week.weeks > 1:
+            adherence.add_row(
+                week.week, week.monday.isoformat(), f"0 (for {week.weeks} weeks)", "0"
+            )
+            continue
+        adherence.add_row(
+            week.week, week.monday.isoformat(), str(week.sessions), str(week.completed)
+        )
+    console.print(adherence)
+    table = Table(title="Sessions", title_justify="left")
+    for column in SESSION_COLUMNS:
+        table.add_column(column)
+    for row in rows:
+        doses = "\n".join(
+            shown(f"{d.title}: {d.achieved}/{d.prescribed} {d.unit}") for d in row.doses
+        )
+        status = shown(row.status) if row.complete else f"[red]{shown(row.status)}[/]"
+        table.add_row(
+            _date(row),
+            shown(row.routine),
+            status,
+            doses,
+            _pain(row.pain_before),
+            _pain(row.pain_after),
+        )
+    console.print(table)
+    _print_doses(console, rows)
+
+
+def _date(row: HistoryRow) -> str:
+    return row.started_at.strftime("%Y-%m-%d %H:%M") if row.started_at else shown(row.folder)
+
+
+def _dose_text(dose: DoseCount) -> str:
+    held = f"{dose.hold_s:g} s x " if dose.hold_s is not None else ""
+    return f"{held}{dose.prescribed}"
+
+
+def _print_doses(console: Console, rows: list[HistoryRow]) -> None:
+    """The prescribed dose of each exercise, session by session: how it grew or stepped back."""
+    from rich.table import Table
+
+    titles: dict[str, str] = {}
+    for row in rows:
+        for dose in row.doses:
+            titles.setdefault(dose.kind, dose.title)
+    if not titles:
+        return
+    table = Table(title="Dose over time (prescribed; * changed)", title_justify="left")
+    table.add_column("Date")
+    for title in titles.values():
+        table.add_column(shown(title))
+    last: dict[str, str] = {}
+    for row in rows:
+        cells = []
+        for kind in titles:
+            mine = next((d for d in row.doses if d.kind == kind), None)
+            if mine is None:
+                cells.append("-")
+                continue
+            text = _dose_text(mine)
+            changed = kind in last and last[kind] != text
+            last[kind] = text
+            cells.append(f"[yellow]{text} *[/]" if changed else text)
+        table.add_row(_date(row), *cells)
+    console.print(table)
 
 
 def _pain(value: int | None) -> str:
@@ -127,12 +173,21 @@ def csv_cell(value: object) -> object:
 
 def _write_csv(path: Path, rows: list[HistoryRow], *, inputs: list[Path]) -> None:
     from coach.adapters.storage import RECORD_FILES
-    from coach.core.states import ExerciseKind
+    from coach.core.exercises import kinds as exercise_kinds
     from coach.errors import SessionDataError
     from coach.files import write_output
 
-    kinds = [k.value for k in ExerciseKind]
-    header = ["date", "folder", "routine", "status", "completed", "pain_before", "pain_after"]
+    kinds = [k.value for k in exercise_kinds()]
+    header = [
+        "date",
+        "folder",
+        "patient",
+        "routine",
+        "status",
+        "completed",
+        "pain_before",
+        "pain_after",
+    ]
     for kind in kinds:
         header += [f"{kind}_achieved", f"{kind}_prescribed"]
     header.append("exercises")
@@ -143,6 +198,7 @@ def _write_csv(path: Path, rows: list[HistoryRow], *, inputs: list[Path]) -> Non
         line: list[object] = [
             row.started_at.isoformat() if row.started_at else "",
             row.folder,
+            row.patient,
             row.routine,
             row.status,
             "yes" if row.complete else "no",

@@ -29,6 +29,21 @@ def run(
         str | None,
         typer.Option("--routine", "-r", help="Routine name or path of a .toml file."),
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            "-l",
+            help="The language the coach speaks and shows: en, es or de "
+            "(default: the routine's, else English).",
+        ),
+    ] = None,
+    patient: Annotated[
+        str | None,
+        typer.Option(
+            "--patient", "-p", help="Who the session is for (default: the routine's patient)."
+        ),
+    ] = None,
     source: Annotated[
         str | None,
         typer.Option(
@@ -101,6 +116,8 @@ def run(
 
     options = RunOptions(
         routine=routine,
+        patient=patient,
+        language=language,
         source=source,
         camera=camera,
         answers=answers,

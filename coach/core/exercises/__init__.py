@@ -1,12 +1,21 @@
-"""Exercise engines: one state machine per exercise on shared hold and repetition parts."""
+"""Exercise engines, one module per exercise, and the registry of what each declares.
+
+Every module of this package that defines ``EXERCISE`` (an ``ExerciseInfo``)
+is an exercise: its kind, title, thresholds, engine, pose states, faults, cue
+keys, how its dose is counted and its key signal. The routine loader, the
+session, the record, the report and the analysis read them from here, so a
+new exercise is a new module (plus its cue texts and tests).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+import pkgutil
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from coach.core.exercises import cat_cow, childs_pose, hip_lift
-from coach.core.exercises.base import ExerciseEngine
+from coach.core.exercises.base import Counting, ExerciseEngine, ExerciseInfo, KeySignal
 from coach.core.exercises.cat_cow import CatCowConfig, CatCowEngine
 from coach.core.exercises.childs_pose import ChildsPoseConfig, ChildsPoseEngine
 from coach.core.exercises.common import StateTracker
@@ -17,24 +26,50 @@ from coach.core.states import ExerciseKind
 if TYPE_CHECKING:
     from coach.core.classify import ClassifierConfig
 
-CONFIG_TYPES: dict[ExerciseKind, type] = {
-    ExerciseKind.CHILDS_POSE: ChildsPoseConfig,
-    ExerciseKind.CAT_COW: CatCowConfig,
-    ExerciseKind.HIP_LIFT: HipLiftConfig,
-}
 
-ALL_FAULT_KEYS: dict[ExerciseKind, tuple[str, ...]] = {
-    ExerciseKind.CHILDS_POSE: childs_pose.FAULT_KEYS,
-    ExerciseKind.CAT_COW: cat_cow.FAULT_KEYS,
-    ExerciseKind.HIP_LIFT: hip_lift.FAULT_KEYS,
-}
+def _discover() -> Mapping[ExerciseKind, ExerciseInfo]:
+    found: dict[ExerciseKind, ExerciseInfo] = {}
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        info = getattr(importlib.import_module(f"{__name__}.{module.name}"), "EXERCISE", None)
+        if isinstance(info, ExerciseInfo):
+            if info.kind in found:
+                raise RuntimeError(f"two exercise modules declare {info.kind!r}")
+            found[info.kind] = info
+    return MappingProxyType(found)
 
-# What each exercise reads from every frame beyond the landmarks.
-PERCEPTION: dict[ExerciseKind, Perception] = {
-    ExerciseKind.CHILDS_POSE: childs_pose.PERCEPTION,
-    ExerciseKind.CAT_COW: cat_cow.PERCEPTION,
-    ExerciseKind.HIP_LIFT: hip_lift.PERCEPTION,
-}
+
+EXERCISES: Mapping[ExerciseKind, ExerciseInfo] = _discover()
+"""Every exercise the coach guides, by kind."""
+
+CONFIG_TYPES: Mapping[ExerciseKind, type] = MappingProxyType(
+    {kind: info.config_type for kind, info in EXERCISES.items()}
+)
+ALL_FAULT_KEYS: Mapping[ExerciseKind, tuple[str, ...]] = MappingProxyType(
+    {kind: info.fault_keys for kind, info in EXERCISES.items()}
+)
+KEY_SIGNALS: Mapping[ExerciseKind, KeySignal] = MappingProxyType(
+    {kind: info.key_signal for kind, info in EXERCISES.items()}
+)
+PERCEPTION: Mapping[ExerciseKind, Perception] = MappingProxyType(
+    {kind: info.perception for kind, info in EXERCISES.items()}
+)
+
+
+def kinds() -> tuple[ExerciseKind, ...]:
+    """Every exercise's kind, in a stable order."""
+    return tuple(EXERCISES)
+
+
+def exercise(kind: str) -> ExerciseInfo:
+    """What the coach knows about the exercise ``kind``.
+
+    Raises:
+        ValueError: No exercise has that name; the message lists those that do.
+    """
+    info = EXERCISES.get(ExerciseKind(kind))
+    if info is None:
+        raise ValueError(f"{kind!r} is not an exercise; use one of {', '.join(EXERCISES)}")
+    return info
 
 
 def perception_for(kinds: Iterable[ExerciseKind]) -> Perception:
@@ -46,7 +81,7 @@ def perception_for(kinds: Iterable[ExerciseKind]) -> Perception:
 
 
 def make_engine(
-    kind: ExerciseKind,
+    kind: str,
     config: object | None,
     *,
     hold_s: float | None,
@@ -57,42 +92,45 @@ def make_engine(
 
     Args:
         kind: Which exercise.
-        config: Its thresholds (an instance of ``CONFIG_TYPES[kind]``), or
-            None for the clinical defaults.
-        hold_s: Prescribed seconds per hold (child's pose, hip lifts).
+        config: Its thresholds (an instance of its ``config_type``), or None
+            for the clinical defaults.
+        hold_s: Prescribed seconds per hold (held exercises).
         classifier: Settings of the pose classifier the engine runs.
         tracker: A ready pose-state tracker to use instead (for tests).
 
     Raises:
         TypeError: ``config`` is not the config type of ``kind``.
+        ValueError: ``kind`` is not an exercise.
     """
-    kind = ExerciseKind(kind)
-    config_type = CONFIG_TYPES[kind]
-    cfg = config_type() if config is None else config
-    if not isinstance(cfg, config_type):
-        raise TypeError(f"{kind.value} needs a {config_type.__name__}, got {type(cfg).__name__}")
+    info = exercise(kind)
+    cfg = info.config_type() if config is None else config
+    if not isinstance(cfg, info.config_type):
+        raise TypeError(
+            f"{info.kind} needs a {info.config_type.__name__}, got {type(cfg).__name__}"
+        )
     if tracker is None:
         from coach.core.classify import ClassifierConfig, PoseClassifier
 
         tracker = PoseClassifier(classifier or ClassifierConfig())
-    if isinstance(cfg, ChildsPoseConfig):
-        return ChildsPoseEngine(cfg, hold_s=hold_s, classifier=tracker)
-    if isinstance(cfg, CatCowConfig):
-        return CatCowEngine(cfg, classifier=tracker)
-    assert isinstance(cfg, HipLiftConfig)
-    return HipLiftEngine(cfg, hold_s=hold_s, classifier=tracker)
+    return info.build(cfg, hold_s, tracker)
 
 
 __all__ = [
     "ALL_FAULT_KEYS",
     "CONFIG_TYPES",
+    "EXERCISES",
+    "KEY_SIGNALS",
     "PERCEPTION",
     "CatCowConfig",
     "CatCowEngine",
     "ChildsPoseConfig",
     "ChildsPoseEngine",
+    "Counting",
+    "ExerciseInfo",
     "HipLiftConfig",
     "HipLiftEngine",
+    "exercise",
+    "kinds",
     "make_engine",
     "perception_for",
 ]

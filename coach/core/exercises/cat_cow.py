@@ -7,11 +7,11 @@ import statistics
 from dataclasses import dataclass
 
 from coach.core.events import Event, EventKind
-from coach.core.exercises.base import Gauge, Hold
+from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, KeySignal
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
-    EngineBase,
+    CountedEngineBase,
     Position,
     StateTracker,
     beyond,
@@ -41,9 +41,6 @@ FAULT_KEYS: tuple[str, ...] = (
 )
 
 ALL_FOURS = frozenset({PoseState.TABLETOP, PoseState.CAT, PoseState.COW})
-
-# The back's curve is read on the person's silhouette.
-PERCEPTION = WITH_SILHOUETTE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,7 +230,7 @@ class _Neutral:
         self._measured = True
 
 
-class CatCowEngine(EngineBase):
+class CatCowEngine(CountedEngineBase):
     """Counts cat-cow cycles: the back's flexion swinging to both sides of this person's neutral.
 
     Nothing is counted before the person is on all fours (tabletop, cat or
@@ -262,16 +259,6 @@ class CatCowEngine(EngineBase):
     def reps(self) -> int:
         """Cycles counted."""
         return self._cycles.count
-
-    @property
-    def holds(self) -> tuple[Hold, ...]:
-        """Cat-cow has no holds."""
-        return ()
-
-    @property
-    def hold_elapsed_s(self) -> float:
-        """Cat-cow has no holds."""
-        return 0.0
 
     @property
     def in_position(self) -> bool:
@@ -394,3 +381,31 @@ class CatCowEngine(EngineBase):
 
 def _rounded(value: float) -> float | None:
     return round(value, 3) if math.isfinite(value) else None
+
+
+def _build(config: CatCowConfig, hold_s: float | None, tracker: StateTracker) -> CatCowEngine:
+    return CatCowEngine(config, classifier=tracker)
+
+
+EXERCISE = ExerciseInfo(
+    kind=ExerciseKind.CAT_COW,
+    title="Cat-cow",
+    config_type=CatCowConfig,
+    build=_build,
+    states=(PoseState.TABLETOP, PoseState.CAT, PoseState.COW),
+    fault_keys=FAULT_KEYS,
+    counting=Counting.REPS,
+    unit="cycles",
+    dose_word="slow cycle",
+    breath=True,
+    key_signal=KeySignal(
+        "back_bend",
+        "back bend",
+        "torso",
+        "gauge_cow_torso",
+        "gauge_cat_torso",
+        beyond=("cow (back arched)", "cat (back rounded)"),
+    ),
+    dose={"reps": 5, "reps_max": 10, "rest_s": 15},
+    perception=WITH_SILHOUETTE,  # the back's curve is read on the person's silhouette
+)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.core.events import Event
-from coach.core.exercises.base import Gauge, Hold
+from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, Hold, KeySignal
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
@@ -18,7 +18,7 @@ from coach.core.exercises.common import (
     beyond,
 )
 from coach.core.exercises.hold import HoldPhase, HoldTimer
-from coach.core.features import HEAD_PITCH, LANDMARKS_ONLY, Features
+from coach.core.features import HEAD_PITCH, Features
 from coach.core.landmarks import Joint
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
@@ -26,9 +26,6 @@ from coach.core.states import ExerciseKind, PoseState
 HIPS_FAR_FROM_HEELS = "hips_far_from_heels"
 ARMS_NOT_FORWARD = "arms_not_forward"
 FAULT_KEYS: tuple[str, ...] = (*COMMON_FAULT_KEYS, HIPS_FAR_FROM_HEELS, ARMS_NOT_FORWARD)
-
-# Judged on the landmarks alone: the silhouette is not made.
-PERCEPTION = LANDMARKS_ONLY
 
 # Where a child's pose starts from: kneeling on all fours, or already in it.
 START_STATES = frozenset({PoseState.TABLETOP, PoseState.CHILDS_POSE})
@@ -219,3 +216,23 @@ class ChildsPoseEngine(EngineBase):
         elif features.present:
             events += self._faults.clear_all(t_s, (HIPS_FAR_FROM_HEELS, ARMS_NOT_FORWARD))
         return events
+
+
+def _build(
+    config: ChildsPoseConfig, hold_s: float | None, tracker: StateTracker
+) -> ChildsPoseEngine:
+    return ChildsPoseEngine(config, hold_s=hold_s, classifier=tracker)
+
+
+EXERCISE = ExerciseInfo(
+    kind=ExerciseKind.CHILDS_POSE,
+    title="Child's pose",
+    config_type=ChildsPoseConfig,
+    build=_build,
+    states=(PoseState.CHILDS_POSE, PoseState.TABLETOP),
+    fault_keys=FAULT_KEYS,
+    counting=Counting.HOLDS,
+    unit="holds",
+    key_signal=KeySignal("hip", "hip angle", "deg", None, "gauge_hip_max_deg", fallback="knee"),
+    dose={"hold_s": 30, "reps": 3, "rest_s": 15},
+)

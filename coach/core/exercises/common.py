@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from coach.core.events import Event, EventKind
+from coach.core.exercises.base import Hold
 from coach.core.features import Features
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
@@ -370,3 +371,17 @@ class EngineBase:
     def _reset_shared(self) -> None:
         self._presence.reset()
         self._faults.reset()
+
+
+class CountedEngineBase(EngineBase):
+    """An engine that counts repetitions and times no hold."""
+
+    @property
+    def holds(self) -> tuple[Hold, ...]:
+        """Repetitions are counted, not held."""
+        return ()
+
+    @property
+    def hold_elapsed_s(self) -> float:
+        """Repetitions are counted, not held."""
+        return 0.0

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from coach.core.events import Event, EventKind
-from coach.core.exercises.base import Gauge, Hold
+from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, Hold, KeySignal
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
@@ -27,7 +27,7 @@ from coach.core.exercises.common import (
 )
 from coach.core.exercises.hold import HoldTimer
 from coach.core.exercises.reps import Rep, UpDownCounter
-from coach.core.features import HIP_LIFT, HIP_LIFT_KNEE, LANDMARKS_ONLY, Features
+from coach.core.features import HIP_LIFT, HIP_LIFT_KNEE, Features
 from coach.core.settings import knob
 from coach.core.states import ExerciseKind, PoseState
 
@@ -42,9 +42,6 @@ FAULT_KEYS: tuple[str, ...] = (
 )
 
 ON_THE_BACK = frozenset({PoseState.BRIDGE_DOWN, PoseState.BRIDGE_UP})
-
-# Judged on the landmarks alone: the silhouette is not made.
-PERCEPTION = LANDMARKS_ONLY
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -348,3 +345,30 @@ class HipLiftEngine(EngineBase):
         )
         events += f.update(KNEES_STRAIGHTENING, straight, t_s)
         return events
+
+
+def _build(config: HipLiftConfig, hold_s: float | None, tracker: StateTracker) -> HipLiftEngine:
+    return HipLiftEngine(config, hold_s=hold_s, classifier=tracker)
+
+
+EXERCISE = ExerciseInfo(
+    kind=ExerciseKind.HIP_LIFT,
+    title="Hip lifts",
+    config_type=HipLiftConfig,
+    build=_build,
+    states=(PoseState.BRIDGE_DOWN, PoseState.BRIDGE_UP),
+    fault_keys=FAULT_KEYS,
+    counting=Counting.HELD_REPS,
+    unit="lifts",
+    key_signal=KeySignal(
+        "hip_lift",
+        "hip lift above rest",
+        "torso",
+        "lift_up_torso",
+        "gauge_high_torso",
+        fallback="hip_lift",
+        above_rest=("hip_lift", "hip_lift_knee"),
+        rest_state="bridge_down",
+    ),
+    dose={"hold_s": 15, "reps": 5, "reps_max": 10, "rest_s": 0},
+)

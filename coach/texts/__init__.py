@@ -1,0 +1,1 @@
+"""The texts a patient sees and hears, one folder per language (``en``, ...)."""
