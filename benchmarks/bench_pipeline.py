@@ -324,10 +324,11 @@ def process_commands(kind: str, clip: Path) -> dict[str, list[str]]:
 
 def run_processes(args: argparse.Namespace) -> int:
     """Whole ``coach analyze`` against the bare model per clip; 0 when every target holds."""
-    clips = dict(PROCESS_CLIPS)
+    clips: dict[str, Path] = {}
     for given in args.clip or []:
         kind, _, path = given.partition("=")
         clips[kind] = Path(path)
+    clips = clips or dict(PROCESS_CLIPS)
     print(
         f"whole processes, median of {args.rounds} alternating rounds; "
         f"{os.cpu_count()} cpus, load average {load_average()}"
@@ -393,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         "--clip",
         action="append",
         metavar="KIND=PATH",
-        help="with --processes: the clip for an exercise (repeat)",
+        help="with --processes: the clip for an exercise (repeat; only these are timed)",
     )
     args = parser.parse_args(argv)
     if args.processes:

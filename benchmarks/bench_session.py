@@ -1,11 +1,11 @@
 """The live loop as a patient meets it: frame rate, frame intervals during speech, cue latency.
 
-Plays real videos at 640x480 as if they came from a camera (each frame released
-on the wall clock at its own time; a loop that falls behind skips frames, as it
-would live), and runs the whole session on them: the pose model (with the
-person's silhouette while cat-cow is under way), features, the session with
-the bundled routine, the cue policy,
-the real voice (pyttsx3 + espeak-ng writing WAV files, or playing aloud with
+Plays real videos at 640x480 as if they came from a camera (re-encoded first as
+the Motion-JPEG a webcam sends; each frame released on the wall clock at its
+own time; a loop that falls behind skips frames, as it would live), and runs
+the whole session on them: the pose model (with the person's silhouette while
+cat-cow is under way), features, the session with the bundled routine, the
+cue policy, the real voice (pyttsx3 + espeak-ng writing WAV files, or playing aloud with
 --voice audio), the overlay drawn on every frame (off screen, or in a real
 window on an Xvfb display with --window xvfb) and the session record.
 
@@ -47,6 +47,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from bench_pipeline import reencode
 from rich.console import Console
 
 from coach.adapters.frames import Frame, VideoFileSource
@@ -178,7 +179,6 @@ def start_xvfb() -> subprocess.Popen[bytes]:
             break
         time.sleep(0.05)
     os.environ["DISPLAY"] = display
-    os.environ["QT_X11_NO_MITSHM"] = "1"  # shared-memory drawing can stay black on Xvfb
     os.environ.pop("WAYLAND_DISPLAY", None)
     return proc
 
@@ -297,7 +297,11 @@ def main() -> int:
             use_speaker=True,
         )
         loop.handle(controller.start(0.0), 0.0)
-        playback = LivePlayback(Chain(paths, args.seconds))
+        # A camera sends 640x480 Motion-JPEG: decoding full-HD H.264 and
+        # shrinking it on the way is work the live loop never has to share
+        # the processor with, so it is done before the clock starts.
+        camera_like = [reencode(path, tmp, None) for path in paths]
+        playback = LivePlayback(Chain(camera_like, args.seconds))
         next_cue, n = args.cue_every, 0
         wall_start = time.perf_counter()
         cpu_start = time.process_time()

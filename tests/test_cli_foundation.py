@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from coach.adapters.frames import VideoFileSource, read_image
 from coach.app.cli import app
 
-HEAVY = ("cv2", "mediapipe", "pyttsx3", "matplotlib")
+HEAVY = ("cv2", "mediapipe", "pyttsx3", "matplotlib", "numpy")
 
 HELP_IN_CHILD = f"""
 import sys

@@ -159,7 +159,12 @@ def xvfb() -> Iterator[str]:
 
 
 # Shows the overlay until the screen shows it: a window is mapped and painted
-# some time after it is opened, later still on a busy machine.
+# some time after it is opened, later still on a busy machine. The Qt bundled
+# with OpenCV now and then loses the X server's note that a new window was
+# mapped (its event log has every event but that MapNotify and the first
+# Expose); it then never takes the window as shown and never paints it,
+# however long frames are shown. A window opened again is mapped anew, so one
+# that stays blank for WINDOW_WAIT_S is closed and opened again.
 WINDOW_SCRIPT = """
 import sys, time
 import numpy as np
@@ -170,32 +175,37 @@ image = np.full((480, 640, 3), 90, np.uint8)
 view = OverlayView(phase=Phase.ACTIVE, title="Child's pose", gauge=None, timer_text="12 s",
                    count_text="1 / 3", cue_text="Hold here, and breathe slowly.",
                    progress="exercise 1 of 3", paused=False, lost=False)
-window = OverlayWindow("coach")
+wait_s, tries = float(sys.argv[3]), int(sys.argv[4])
+window, opened = OverlayWindow("coach"), 1
 keys = set()
-deadline = time.monotonic() + 30.0
+give_up = time.monotonic() + wait_s
 while True:
     keys.add(window.show(render(image, None, view)))
     shot = np.asarray(ImageGrab.grab(xdisplay=sys.argv[1]).convert("RGB"))[:, :, ::-1]
     diff = np.abs(shot.astype(np.int32) - np.array(CUE_COLOR)).max(axis=2)
     if (diff <= 30).sum() > 200:
         break
-    if time.monotonic() > deadline:  # say what the screen holds, for the failure message
-        import subprocess
+    if time.monotonic() > give_up:
+        if opened < tries:
+            window.close()
+            window, opened = OverlayWindow("coach"), opened + 1
+            give_up = time.monotonic() + wait_s
+            continue
+        import subprocess  # say what the screen holds, for the failure message
         tree = ["xwininfo", "-name", "coach", "-display", sys.argv[1]]
         sys.stderr.write(subprocess.run(tree, capture_output=True, text=True).stdout)
         break
 np.save(sys.argv[2], shot)
 window.close()
 window.close()
-print(sorted(keys))
+print(opened, sorted(keys))
 """
+WINDOW_WAIT_S = 8.0  # a window that is painted at all shows within a second, under load too
+WINDOW_TRIES = 5
 
 
 def test_window_shows_the_overlay_under_xvfb(xvfb: str, tmp_path: Path) -> None:
-    # Qt on Xvfb, with no window manager, now and then never draws a window it has
-    # mapped (viewable, black however long frames are shown); drawing without X
-    # shared memory (QT_X11_NO_MITSHM) makes that rarer.
-    env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb", "QT_X11_NO_MITSHM": "1"}
+    env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb"}
     env.pop("WAYLAND_DISPLAY", None)
     probe = subprocess.run(
         [
@@ -212,11 +222,19 @@ def test_window_shows_the_overlay_under_xvfb(xvfb: str, tmp_path: Path) -> None:
     assert probe.stdout.strip() == "True"
     shot_file = tmp_path / "shot.npy"
     run = subprocess.run(
-        [sys.executable, "-c", WINDOW_SCRIPT, xvfb, str(shot_file)],
+        [
+            sys.executable,
+            "-c",
+            WINDOW_SCRIPT,
+            xvfb,
+            str(shot_file),
+            str(WINDOW_WAIT_S),
+            str(WINDOW_TRIES),
+        ],
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=60 + WINDOW_WAIT_S * WINDOW_TRIES,
         check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]

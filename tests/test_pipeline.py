@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import ClassVar
 
 import numpy as np
@@ -147,6 +148,55 @@ def test_the_session_asks_for_the_silhouette_for_cat_cow_only() -> None:
         assert silhouette == (kind == ExerciseKind.CAT_COW.value), (kind, silhouette)
     cat_cow_frames = sum(kind == "cat_cow" for kind, _ in masks)
     assert double.frames_with_mask == cat_cow_frames
+
+
+class SizeSpy:
+    """Stands in for MediaPipe's landmarker: notes the size of every image it is given."""
+
+    def __init__(self, segmentation: bool, sizes: dict[bool, list[tuple[int, ...]]]) -> None:
+        self.seen = sizes.setdefault(segmentation, [])
+
+    def detect_for_video(self, image: np.ndarray, ms: int) -> object:
+        self.seen.append(image.shape[:2])
+        return SimpleNamespace(pose_landmarks=[])
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("frame", "with_mask"),
+    [
+        ((1280, 720), (640, 360)),  # a portrait phone video, halved
+        ((1080, 1920), (360, 640)),  # full HD, a third as wide and high
+        ((999, 437), (499, 218)),  # an odd size, halved
+        ((480, 640), (480, 640)),  # a camera's frame is given whole
+        ((200, 360), (200, 360)),
+    ],
+)
+def test_frames_given_the_silhouette_are_at_most_a_cameras_size(
+    monkeypatch: pytest.MonkeyPatch, frame: tuple[int, int], with_mask: tuple[int, int]
+) -> None:
+    from coach.adapters import pose_model
+
+    sizes: dict[bool, list[tuple[int, ...]]] = {}
+    tasks = SimpleNamespace(
+        image=lambda image_format, data: data, image_format=SimpleNamespace(SRGB="srgb")
+    )
+    monkeypatch.setattr(pose_model, "pose_tasks", lambda: tasks)
+    monkeypatch.setattr(
+        pose_model,
+        "open_landmarker",
+        lambda model, *, segmentation, **_: SizeSpy(segmentation, sizes),
+    )
+    image = np.zeros((*frame, 3), np.uint8)
+    with pose_model.MediaPipePoseEstimator(segmentation=False) as estimator:
+        estimator.estimate(image, 0.0)
+        estimator.use_segmentation(True, wait=True)
+        estimator.estimate(image, 0.1)
+    height, width = frame
+    plain = (round(height * 960 / width), 960) if width > 960 else frame
+    assert sizes == {False: [plain], True: [with_mask]}
 
 
 # ------------------------------------------------------------------- the real model

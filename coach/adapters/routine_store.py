@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
 import coach.routines
-from coach.core.routine import Routine, load_routine, parse_routine, read_routine_text
 from coach.errors import RoutineError
+
+if TYPE_CHECKING:
+    from coach.core.routine import Routine
 
 BUNDLED_PREFIX = "<bundled>"
 DEFAULT_ROUTINE = "back-spasm-relief"  # what `coach` runs when no routine is named
@@ -76,6 +79,8 @@ def routine_text(name_or_path: str) -> tuple[str, str]:
     Raises:
         RoutineError: There is no such routine, or it cannot be read.
     """
+    from coach.core.routine import read_routine_text
+
     path = find_routine(name_or_path)
     source = f"{BUNDLED_PREFIX}/{path.stem}" if is_bundled(path) else str(path)
     return read_routine_text(path), source
@@ -87,6 +92,10 @@ def open_routine(name_or_path: str, *, language: str | None = None) -> Routine:
     A bundled routine is named "<bundled>/name" in its source. ``language``
     picks the language of its texts instead of the routine's own.
     """
+    # Loaded here, not with the module: reading routines is the heavy part,
+    # and `coach --help` needs only the names below.
+    from coach.core.routine import load_routine, parse_routine
+
     path = find_routine(name_or_path)
     if is_bundled(path):
         text, source = routine_text(str(path))

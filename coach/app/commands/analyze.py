@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from coach.core.exercises import EXERCISES
-
 if TYPE_CHECKING:
     from coach.app.analyze import AnalysisResult
 
@@ -56,7 +54,10 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--exercise",
                 "-e",
-                help=f"Which exercise the video shows: {', '.join(EXERCISES)}.",
+                # Not listed here: the list is the exercise registry, and
+                # loading it (numpy and every engine) would slow every --help.
+                help="Which exercise the video shows, e.g. hip_lift; an unknown name "
+                "is refused with the list of exercises.",
             ),
         ],
         as_json: Annotated[
@@ -78,6 +79,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from coach.app.analyze import analyze_video
+        from coach.core.exercises import EXERCISES
         from coach.core.states import ExerciseKind
         from coach.text import shown
 

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.padding import Padding
-from rich.table import Table
 
 from coach.adapters import routine_store
-from coach.adapters.handout import write_handout
 from coach.core.catalog import languages, missing_texts
-from coach.core.routine import (
-    Routine,
-    describe_dose,
-    is_routine_name,
-    parse_routine,
-    resolved_toml,
-    settings_of,
-)
 from coach.errors import RoutineError
 from coach.files import refuse_inputs, write_output
 from coach.text import plain, shown, shown_lines
+
+if TYPE_CHECKING:
+    from coach.core.routine import Routine
 
 DEFAULT_ROUTINE = routine_store.DEFAULT_ROUTINE
 
@@ -55,6 +47,8 @@ def _first_problem(exc: RoutineError) -> str:
 
 def list_routines() -> None:
     """List the bundled routines and your own, with their exercises and files."""
+    from rich.table import Table
+
     table = Table(title="Routines", title_justify="left")
     for column in ("name", "title", "exercises", "where", "path"):
         table.add_column(column, overflow="fold")
@@ -115,6 +109,8 @@ def new(
 ) -> None:
     """Write a routine for one patient: a short one that extends another and names
     its exercises and doses (or, with --full, every value written out)."""
+    from coach.core.routine import is_routine_name, parse_routine, resolved_toml
+
     out = _out()
     if not is_routine_name(name):
         raise RoutineError(
@@ -189,6 +185,11 @@ def show(
 ) -> None:
     """Print the prescription as the coach will run it: exercises, doses, instructions and
     thresholds, every value resolved; * marks what the routine itself sets."""
+    from rich.padding import Padding
+    from rich.table import Table
+
+    from coach.core.routine import describe_dose, settings_of
+
     out = _out()
     loaded = _load(routine)
     own = loaded.own
@@ -273,6 +274,8 @@ def handout(
     ),
 ) -> None:
     """Write a printable handout (HTML) of a routine for the patient."""
+    from coach.adapters.handout import write_handout
+
     loaded = _load(routine)
     written = write_handout(loaded, out_file)
     _out().print(f"Wrote {shown(written)}. Open it in a browser and print it.")
