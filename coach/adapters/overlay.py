@@ -12,7 +12,7 @@ import numpy as np
 from coach.core.exercises.base import Gauge
 from coach.core.landmarks import SIDE_LANDMARKS, SKELETON_EDGES, Side
 from coach.core.pose import Pose
-from coach.core.session import OverlayView
+from coach.core.view import OverlayView
 from coach.errors import DisplayError
 
 # BGR colours and sizes of the skeleton drawing.
