@@ -226,9 +226,10 @@ class SessionLoop:
             self.console.print(f"[cyan]coach:[/] {shown(cue.text, 1000)}")
 
     def command(self, name: Command, t_s: float) -> None:
-        """Run a person's command from a key: pause (toggles), skip or stop."""
-        if name in (Command.PAUSE, Command.STOP):
-            self.voice.silence(t_s)
+        """Run a person's command from a key: pause (toggles), skip or stop.
+
+        A pause or a stop hushes the voice, as the same from the body does.
+        """
         self.handle(self.controller.command(name, t_s, by="key"), t_s)
 
     # ------------------------------------------------------------------- frames

@@ -3,6 +3,8 @@
 The session's ``CUE`` events are offered to the ``CuePolicy``; the next cue
 is handed to the speaker when the ``SpeechGate`` says it is free (or at once,
 for a stop or a pain cue cutting in). The voice never waits for the speaker.
+A pause or a stop the person gives, with a key or from the mat, cuts off what
+is being said (``Command.hushes``): both reach the voice as ``CONTROL_USED``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from coach.adapters.speech import Speaker
+from coach.core.controls import Command
 from coach.core.cues import Cue, CuePolicy, Priority
 from coach.core.events import Event, EventKind
 from coach.core.routine import CueSettings
@@ -116,7 +119,14 @@ class Voice:
         return self.policy.pending
 
     def hear(self, event: Event, t_s: float) -> None:
-        """Take one of the session's events: a ``CUE`` is offered to the policy."""
+        """Take one of the session's events.
+
+        A ``CUE`` is offered to the policy. A pause or a stop, by key or by
+        body (``CONTROL_USED``), cuts off what is being said at once, so what
+        the session says next about it is heard without waiting.
+        """
+        if event.kind is EventKind.CONTROL_USED and Command(str(event["command"])).hushes:
+            self.silence(t_s)
         if event.kind is not EventKind.CUE:
             return
         cue = Cue(str(event["key"]), str(event["text"]), Priority(int(event["priority"])), t_s)
