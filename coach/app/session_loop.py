@@ -611,6 +611,57 @@ def _progress(
     return routine, result.changes
 
 
+def _tell_controls(routine: Routine, console: Console, *, window: bool, keys: bool) -> None:
+    """Print how to pause, skip and stop: by key (window or terminal), and from the mat."""
+    if window or keys:
+        where = "in the window" if window else "here in the terminal"
+        console.print(f"Keys {where}: space pause/resume · s skip · q stop (Ctrl-C also stops).")
+    if routine.session.controls.enabled:
+        console.print(
+            "From the mat: sit or kneel up and keep still to pause; then both hands "
+            "above your head carry on, one hand skips; leaving the mat stops."
+        )
+
+
+def _ask_pain_after(
+    routine: Routine, options: RunOptions, console: Console, parts: _Parts, interrupted: bool
+) -> tuple[int | None, bool]:
+    """The pain after the session (or None), and whether the person interrupted the session.
+
+    An interrupted session asks nothing: only a score given on the command line is kept.
+    """
+    from coach.app.prompts import ask_pain
+
+    language = routine.language
+    if interrupted:
+        if options.pain_after is None:
+            return None, True
+        return ask_pain(console, "after", options.pain_after, language=language), True
+    prompter = parts.ask()
+    try:
+        if prompter is not None:
+            return prompter.ask_pain("after", options.pain_after), False
+        return ask_pain(console, "after", options.pain_after, language=language), False
+    except KeyboardInterrupt:
+        return None, True
+
+
+def _loop_summary(
+    routine: Routine, loop: SessionLoop, source: OpenedSource, completed: bool
+) -> dict[str, Any]:
+    """The session's summary, with what was said, the loop's figures and the source's notes."""
+    summary = summarize(routine, loop.events, complete=completed)
+    summary["spoken"] = loop.spoken
+    summary["loop"] = {
+        "frames": loop.stats.frames,
+        "fps": round(loop.stats.fps, 1),
+        "dropped": source.dropped,
+    }
+    if source.notes:
+        summary["source_notes"] = list(source.notes)
+    return summary
+
+
 def _run_exercises(
     routine: Routine,
     safety: SafetyResult,
@@ -622,7 +673,6 @@ def _run_exercises(
     progress: tuple[DoseChange, ...] = (),
 ) -> RunResult:
     from coach.adapters.storage import SessionRecorder, default_recordings_dir
-    from coach.app.prompts import ask_pain
 
     controller = SessionController(routine, safety=safety)
     source, window, speaker = parts.source, parts.window, parts.speaker
@@ -630,16 +680,7 @@ def _run_exercises(
         keys = TerminalKeys.open() if window is None else None
         if keys is not None:
             stack.callback(keys.close)
-        if window is not None or keys is not None:
-            where = "in the window" if window is not None else "here in the terminal"
-            console.print(
-                f"Keys {where}: space pause/resume · s skip · q stop (Ctrl-C also stops)."
-            )
-        if routine.session.controls.enabled:
-            console.print(
-                "From the mat: sit or kneel up and keep still to pause; then both hands "
-                "above your head carry on, one hand skips; leaving the mat stops."
-            )
+        _tell_controls(routine, console, window=window is not None, keys=keys is not None)
         recorder = stack.enter_context(
             SessionRecorder(options.out or default_recordings_dir(), name=routine.name)
         )
@@ -683,20 +724,7 @@ def _run_exercises(
         if keys is not None:
             keys.close()  # the terminal answers the last question in its usual mode
         interrupted = early == "interrupted"
-        prompter = parts.ask()
-        pain_after: int | None = None
-        if not interrupted:
-            try:
-                if prompter is not None:
-                    pain_after = prompter.ask_pain("after", options.pain_after)
-                else:
-                    pain_after = ask_pain(
-                        console, "after", options.pain_after, language=routine.language
-                    )
-            except KeyboardInterrupt:
-                interrupted = True
-        elif options.pain_after is not None:
-            pain_after = ask_pain(console, "after", options.pain_after, language=routine.language)
+        pain_after, interrupted = _ask_pain_after(routine, options, console, parts, interrupted)
         if window is not None:
             window.close()
         if pain_after is not None:
@@ -708,15 +736,7 @@ def _run_exercises(
             loop.handle(controller.rate_pain("after", pain_after, ended), ended)
             loop.drain()
         completed = any(e.kind is EventKind.SESSION_COMPLETED for e in loop.events)
-        summary = summarize(routine, loop.events, complete=completed)
-        summary["spoken"] = loop.spoken
-        summary["loop"] = {
-            "frames": loop.stats.frames,
-            "fps": round(loop.stats.fps, 1),
-            "dropped": source.dropped,
-        }
-        if source.notes:
-            summary["source_notes"] = list(source.notes)
+        summary = _loop_summary(routine, loop, source, completed)
         for note in source.notes:
             console.print(f"[yellow]note:[/] {shown(note, 1000)}")
         recorder.finish(summary)
