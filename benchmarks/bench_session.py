@@ -52,11 +52,12 @@ from rich.console import Console
 
 from coach.adapters.frames import Frame, VideoFileSource
 from coach.adapters.overlay import OverlayWindow
+from coach.adapters.playback import LivePlayback
 from coach.adapters.pose_model import MediaPipePoseEstimator
 from coach.adapters.routine_store import open_routine
 from coach.adapters.speech import Pyttsx3Speaker, WavSpeaker
 from coach.adapters.storage import SessionRecorder
-from coach.app.session_loop import DEFAULT_ROUTINE, LivePlayback, SessionLoop
+from coach.app.session_loop import DEFAULT_ROUTINE, SessionLoop
 from coach.core.cues import Priority
 from coach.core.events import Event, EventKind
 from coach.core.safety import all_clear, assess

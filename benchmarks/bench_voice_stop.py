@@ -86,9 +86,10 @@ def through_loop(speaker: PlayingSpeaker, runs: int, rng: random.Random) -> list
     from rich.console import Console
 
     from coach.adapters.frames import VideoFileSource
+    from coach.adapters.playback import LivePlayback
     from coach.adapters.pose_model import MediaPipePoseEstimator
     from coach.adapters.routine_store import open_routine
-    from coach.app.session_loop import DEFAULT_ROUTINE, LivePlayback, SessionLoop
+    from coach.app.session_loop import DEFAULT_ROUTINE, SessionLoop
     from coach.core.session import SessionController
 
     routine = open_routine(DEFAULT_ROUTINE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from synthetic_body import POSTURES, Camera, render
+from synthetic_body import POSTURES, Camera, Segment, render, sequence
 
 from coach.core.landmarks import SIDE_LANDMARKS, Joint, Landmark, Side
 from coach.core.pose import Pose
@@ -61,3 +61,27 @@ def one_hand_up(t_s: float, camera: Camera | None = None) -> Pose:
 def half_raised_other(t_s: float, camera: Camera | None = None) -> Pose:
     """One hand above the head, the other out in front at shoulder height: unclear."""
     return _far_arm_as(POSTURES["kneeling"].with_(shoulder=90.0), t_s, camera)
+
+
+def floor_session(fps: float, camera: Camera) -> list[Pose]:
+    """Down in child's pose, then kneeling up still (pause), both hands up (carry on), down
+    again, kneeling up still (pause), one hand up (skip), on all fours, then off the mat."""
+    plan = [
+        Segment("childs_pose", 6.0),  # set-up, intro, waiting: down on the mat
+        Segment("kneeling", 1.0, start="childs_pose"),
+        Segment("kneeling", 7.0),  # still: paused 5 s after
+        Segment(ARMS_UP, 0.5, start="kneeling"),
+        Segment(ARMS_UP, 2.5),  # both hands: carry on
+        Segment("childs_pose", 1.0, start=ARMS_UP),
+        Segment("childs_pose", 2.0),
+        Segment("kneeling", 1.0, start="childs_pose"),
+        Segment("kneeling", 7.0),  # paused again
+    ]
+    poses = list(sequence(plan, fps=fps, camera=camera))
+    t = len(poses) / fps
+    poses += [one_hand_up(round(t + i / fps, 6), camera) for i in range(int(3.0 * fps))]
+    t = len(poses) / fps
+    poses += list(sequence([Segment("tabletop", 3.0)], fps=fps, camera=camera, t0_s=t))
+    t = len(poses) / fps
+    leave = [Segment("tabletop", 40.0, lost=True)]
+    return poses + list(sequence(leave, fps=fps, camera=camera, t0_s=t))

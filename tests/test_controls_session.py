@@ -6,7 +6,7 @@ import dataclasses
 from types import MappingProxyType
 
 import pytest
-from control_helpers import ARMS_UP, one_hand_up
+from control_helpers import floor_session
 from session_helpers import SESSION_CUES, Scripts, cue_keys, routine, spec, timeline
 from synthetic_body import Camera, Segment, sequence
 
@@ -33,24 +33,7 @@ def with_controls_text(base: Routine) -> Routine:
 
 def body_session() -> tuple[SessionController, list[Event]]:
     """Child's pose never reached; the person pauses, resumes, pauses, skips, then leaves."""
-    plan = [
-        Segment("childs_pose", 6.0),  # set-up, intro, waiting: down on the mat
-        Segment("kneeling", 1.0, start="childs_pose"),
-        Segment("kneeling", 7.0),  # still: paused 5 s after
-        Segment(ARMS_UP, 0.5, start="kneeling"),
-        Segment(ARMS_UP, 2.5),  # both hands: carry on
-        Segment("childs_pose", 1.0, start=ARMS_UP),
-        Segment("childs_pose", 2.0),
-        Segment("kneeling", 1.0, start="childs_pose"),
-        Segment("kneeling", 7.0),  # paused again
-    ]
-    poses = list(sequence(plan, fps=FPS, camera=CAM))
-    t = len(poses) / FPS
-    poses += [one_hand_up(round(t + i / FPS, 6), CAM) for i in range(int(3.0 * FPS))]
-    t = len(poses) / FPS
-    poses += list(sequence([Segment("tabletop", 3.0)], fps=FPS, camera=CAM, t0_s=t))
-    t = len(poses) / FPS
-    poses += list(sequence([Segment("tabletop", 40.0, lost=True)], fps=FPS, camera=CAM, t0_s=t))
+    poses = floor_session(FPS, CAM)
     scripts = Scripts(
         {CHILD: timeline((0.0, PoseState.OTHER)), CATCOW: timeline((0.0, PoseState.OTHER))}
     )

@@ -15,8 +15,11 @@ from rich.console import Console
 from session_helpers import Scripts, routine, spec, timeline
 
 from coach.adapters.frames import Frame
+from coach.adapters.keys import TerminalKeys
+from coach.adapters.playback import LivePlayback
 from coach.adapters.speech import RecordingSpeaker
-from coach.app.session_loop import LivePlayback, SessionLoop, SpeechGate, TerminalKeys
+from coach.app.session_loop import SessionLoop
+from coach.app.voice import SpeechGate
 from coach.core.cues import Cue, Priority
 from coach.core.events import EventKind
 from coach.core.landmarks import NUM_LANDMARKS

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+from control_helpers import floor_session
 from loop_helpers import quiet_loop
+from session_helpers import Scripts, routine, spec, timeline
+from synthetic_body import Camera
+from test_session_loop import make_loop as scripted_loop
 
 from coach.adapters.frames import Frame
 from coach.adapters.speech import RecordingSpeaker
 from coach.app.session_loop import SessionLoop
+from coach.core.events import EventKind
+from coach.core.pose import Pose
+from coach.core.routine import SessionConfig
+from coach.core.states import ExerciseKind, PoseState
 
 IMAGE = np.zeros((48, 64, 3), np.uint8)
 
@@ -92,4 +102,53 @@ def test_an_urgent_cue_does_not_cut_off_another() -> None:
     assert loop.spoken[-1]["key"] == "pain_worse", "stopped waits for the pain advice"
     speaker.speaking = False
     loop.speak(0.5)
+    assert loop.spoken[-1]["key"] == "stopped"
+
+
+class PoseScript:
+    """Finds, in each frame, the pose prepared for its time."""
+
+    def __init__(self, poses: list[Pose]) -> None:
+        self._poses = {round(pose.t_s, 6): pose for pose in poses}
+
+    def estimate(self, image: np.ndarray, t_s: float) -> Pose:
+        return self._poses[round(t_s, 6)]
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_pause_or_stop_from_the_body_cuts_off_the_voice_at_once() -> None:
+    fps = 10.0
+    poses = floor_session(fps, Camera(mask=False))
+    child, cat_cow = ExerciseKind.CHILDS_POSE, ExerciseKind.CAT_COW
+    the_routine = routine(spec(child, hold_s=5.0), spec(cat_cow, reps=2))
+    scripts = Scripts({child: timeline((0.0, PoseState.OTHER)), cat_cow: timeline((0.0, None))})
+    config = SessionConfig(words_per_s=50.0, utterance_s=0.0, intro_extra_s=1.0)
+    the_routine = dataclasses.replace(the_routine, session=config)
+    speaker = LongSpeaker()
+    loop = scripted_loop(
+        estimator=PoseScript(poses), speaker=speaker, the_routine=the_routine, scripts=scripts
+    )
+    loop.handle(loop.controller.start(0.0), 0.0)
+    hushed: list[tuple[str, bool]] = []
+    for pose in poses:
+        seen, silenced = len(loop.events), speaker.silenced
+        loop.step(Frame(IMAGE, pose.t_s))
+        hush = speaker.silenced > silenced
+        used = [e for e in loop.events[seen:] if e.kind is EventKind.CONTROL_USED]
+        hushed += [(str(e["command"]), hush) for e in used if e["by"] == "body"]
+        if loop.controller.done:
+            break
+    assert hushed == [
+        ("pause", True),
+        ("resume", False),
+        ("pause", True),
+        ("skip", False),
+        ("stop", True),
+    ]
+    assert len(speaker.cut_off) == 3  # each cut what was being said
+    said = [c["key"] for c in loop.spoken]
+    assert said.count("paused") == 2, "the voice says the pause once hushed"
+    loop.drain()
     assert loop.spoken[-1]["key"] == "stopped"

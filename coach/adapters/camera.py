@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.adapters.frames import Frame
+from coach.adapters.frames import DEFAULT_FPS, Frame
 from coach.errors import CameraNotFoundError, CameraStalledError
 
 OPEN_TIMEOUT_S = 1.5  # under the two seconds a person waits for "no camera"
@@ -140,6 +140,10 @@ class CameraSource:
         if not stall_timeout_s > 0:
             raise ValueError(f"stall_timeout_s must be positive, got {stall_timeout_s}")
         self.index = index
+        self.description = f"camera:{index}"
+        self.fps = DEFAULT_FPS  # what the camera delivers is not known ahead
+        self.notes: list[str] = []
+        self.live = True
         self._stall_timeout_s = stall_timeout_s
         self._first_frame_timeout_s = max(first_frame_timeout_s, stall_timeout_s)
         cap = _open_within(opener, index, (width, height), open_timeout_s)

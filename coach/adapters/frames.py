@@ -48,6 +48,30 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
+class Source(FrameSource, Protocol):
+    """A frame source ``open_source`` opens, and what a session's record says about it."""
+
+    @property
+    def description(self) -> str:
+        """What it is and where, e.g. "camera:0" or "video:/path/clip.mp4"."""
+        ...
+
+    @property
+    def fps(self) -> float:
+        """Frames a second it declares (or the default)."""
+        ...
+
+    @property
+    def notes(self) -> list[str]:
+        """What was wrong with it (cut off, odd frame rate, unreadable images), as it is read."""
+        ...
+
+    @property
+    def live(self) -> bool:
+        """Frames come on the wall clock (a camera), not as fast as they are read."""
+        ...
+
+
 class VideoFileSource:
     """Frames of a video file, timed by frame index and the file's frame rate.
 
@@ -66,6 +90,8 @@ class VideoFileSource:
         import cv2
 
         self.path = Path(path)
+        self.description = f"video:{self.path}"
+        self.live = False
         if not self.path.exists():
             raise VideoReadError(f"Video file not found: {self.path}. Check the path.")
         check_input_file(self.path, "video file", error=VideoReadError)
@@ -229,6 +255,8 @@ class ImageFolderSource:
 
     def __init__(self, folder: str | Path, fps: float = DEFAULT_FPS) -> None:
         self.folder = Path(folder)
+        self.description = f"images:{self.folder}"
+        self.live = False
         if not self.folder.is_dir():
             raise SourceError(f"Image folder not found: {self.folder}")
         self.paths = list_images(self.folder)
@@ -263,6 +291,10 @@ class ImageFileSource:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.description = f"image:{self.path}"
+        self.fps = DEFAULT_FPS
+        self.notes: list[str] = []
+        self.live = False
         self._image = read_image(self.path)
 
     def __iter__(self) -> Iterator[Frame]:
@@ -272,7 +304,7 @@ class ImageFileSource:
         """Nothing to release."""
 
 
-def open_source(spec: str | int | Path) -> FrameSource:
+def open_source(spec: str | int | Path) -> Source:
     """The frame source ``spec`` names: a camera index, a video, an image or a folder of images.
 
     Raises:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from coach.core.exercises.base import Gauge
 from coach.core.landmarks import SIDE_LANDMARKS, SKELETON_EDGES, Side
 from coach.core.pose import Pose
-from coach.core.session import OverlayView
+from coach.core.view import OverlayView
 from coach.errors import DisplayError
 
 # BGR colours and sizes of the skeleton drawing.
@@ -585,6 +585,20 @@ def display_available() -> bool:
         ok = False
     _display_cache[display] = ok
     return ok
+
+
+class Window(Protocol):
+    """Shows frames and returns the key pressed meanwhile (as ``OverlayWindow``)."""
+
+    CLOSED: int  # returned by ``show`` once the person closed the window
+
+    def show(self, image: np.ndarray) -> int:
+        """Show ``image``; the key pressed, -1 for none, ``CLOSED`` once closed."""
+        ...
+
+    def close(self) -> None:
+        """Close the window; safe to call twice."""
+        ...
 
 
 class OverlayWindow:

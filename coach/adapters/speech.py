@@ -71,6 +71,16 @@ class Speaker(Protocol):
         """True while speaking or while something is queued."""
         ...
 
+    @property
+    def aloud(self) -> bool:
+        """What is said is heard as it is said, so ``busy`` is the time a listener hears."""
+        ...
+
+    @property
+    def voice(self) -> str | None:
+        """The voice chosen for the language, or None for the engine's default (or none)."""
+        ...
+
     def silence(self) -> None:
         """Drop what is queued and cut off what is being said, at once."""
         ...
@@ -90,6 +100,9 @@ class NullSpeaker:
     def busy(self) -> bool:
         """Never busy."""
         return False
+
+    aloud = False
+    voice = None
 
     def silence(self) -> None:
         """Nothing to cut off."""
@@ -113,6 +126,9 @@ class RecordingSpeaker:
     def busy(self) -> bool:
         """Never busy."""
         return False
+
+    aloud = False
+    voice = None
 
     def silence(self) -> None:
         """Count the request."""
@@ -403,6 +419,7 @@ class _WorkerSpeaker:
     """A speaker whose engine lives in its own worker thread."""
 
     _worker: _EngineWorker
+    aloud = False  # writes files; the speakers heard aloud say so
 
     @property
     def busy(self) -> bool:
@@ -435,6 +452,8 @@ class Pyttsx3Speaker(_WorkerSpeaker):
         SpeechError: The engine cannot start.
     """
 
+    aloud = True
+
     def __init__(self, rate: int | None = None, *, language: str | None = None) -> None:
         self._worker = _EngineWorker(rate, "coach-speech", language=language)
 
@@ -456,6 +475,8 @@ class PlayingSpeaker(_WorkerSpeaker):
     Raises:
         SpeechError: No player, or the engine cannot start.
     """
+
+    aloud = True
 
     def __init__(
         self,

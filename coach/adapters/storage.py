@@ -32,7 +32,7 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -130,6 +130,20 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return found
+
+
+class Recorder(Protocol):
+    """Keeps what happens in a session as it happens (as ``SessionRecorder``)."""
+
+    def event(self, event: Event) -> None:
+        """Keep one event."""
+        ...
+
+    def frame(
+        self, t_s: float, exercise: str | None, state: str | None, values: Mapping[str, float]
+    ) -> None:
+        """Keep one frame's measures."""
+        ...
 
 
 class SessionRecorder:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -14,6 +14,14 @@ from coach.errors import SessionDataError
 VIDEO_FILE = "session.mp4"
 FOURCC = "mp4v"
 FILE_MODE = 0o600
+
+
+class FrameWriter(Protocol):
+    """Keeps the frames it is given (the annotated video)."""
+
+    def write(self, image: np.ndarray) -> None:
+        """Append one BGR frame."""
+        ...
 
 
 class AnnotatedVideoWriter:

@@ -17,19 +17,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from rich.console import Console
 
-from coach.adapters.frames import DEFAULT_FPS, Frame, FrameSource
+from coach.adapters.frames import Frame, FrameSource
+from coach.adapters.keys import KeySource, TerminalKeys
+from coach.adapters.playback import OpenedSource
 from coach.adapters.routine_store import DEFAULT_ROUTINE
-from coach.adapters.storage import default_recordings_dir
+from coach.adapters.speech import Speaker
+from coach.adapters.storage import Recorder, default_recordings_dir
 from coach.app.pipeline import FramePipeline
+from coach.app.voice import Voice
 from coach.core.catalog import check_language
-from coach.core.cues import Cue, CuePolicy, Priority
+from coach.core.controls import Command
 from coach.core.events import Event, EventKind
 from coach.core.exercises import PERCEPTION
-from coach.core.features import LANDMARKS_ONLY, Perception
+from coach.core.features import LANDMARKS_ONLY, Features, Perception
+from coach.core.pose import Pose
 from coach.core.progression import DoseChange
 from coach.core.record import summarize
 from coach.core.routine import Routine
@@ -38,6 +44,12 @@ from coach.core.session import Phase, SessionController
 from coach.errors import CameraStalledError, CoachError
 from coach.text import shown
 
+if TYPE_CHECKING:
+    from coach.adapters.overlay import OverlayStyle, Window
+    from coach.adapters.pose_model import PoseEstimator
+    from coach.adapters.video_writer import FrameWriter
+    from coach.app.window_prompts import WindowPrompter
+
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
 WINDOW_TITLE = "coach"
@@ -45,7 +57,6 @@ DRAIN_TIMEOUT_S = 20.0  # longest wait for the last cues to be spoken at the end
 DRAIN_POLL_S = 0.05
 BAD_FRAME_LIMIT = 30  # this many failed frames in a row end the session
 OVERLAY_MAX_WIDTH = 960  # larger frames are shown and saved at this width
-KEY_POLL_S = 0.1
 SESSION_ENDS = frozenset({EventKind.SESSION_STOPPED, EventKind.SESSION_COMPLETED})
 
 
@@ -83,246 +94,13 @@ class RunResult:
     spoken: list[dict[str, Any]] = field(default_factory=list)
 
 
-# ----------------------------------------------------------------- frame sources
-class LivePlayback:
-    """A video or image folder played as if it were a camera.
-
-    A thread decodes frames and releases each at its own time on the wall
-    clock, keeping only the newest: a consumer slower than the video skips
-    frames, exactly as it would with a live camera.
-    """
-
-    def __init__(self, source: FrameSource, clock: Callable[[], float] = time.monotonic) -> None:
-        self._source = source
-        self._clock = clock
-        self._cond = threading.Condition()
-        self._latest: Frame | None = None
-        self._seq = 0
-        self._taken = 0
-        self._ended = False
-        self._error: BaseException | None = None
-        self._stop = threading.Event()
-        self.dropped = 0
-        self._thread = threading.Thread(target=self._play, name="coach-playback", daemon=True)
-        self._thread.start()
-
-    def _play(self) -> None:
-        start = self._clock()
-        try:
-            for frame in self._source:
-                if self._stop.is_set():
-                    break
-                delay = start + frame.t_s - self._clock()
-                if delay > 0 and self._stop.wait(delay):
-                    break
-                with self._cond:
-                    if self._seq > self._taken:
-                        self.dropped += 1
-                    self._latest = frame
-                    self._seq += 1
-                    self._cond.notify_all()
-        except BaseException as exc:  # handed to the reader, which raises it
-            self._error = exc
-        finally:
-            with self._cond:
-                self._ended = True
-                self._cond.notify_all()
-
-    def __iter__(self) -> Iterator[Frame]:
-        while True:
-            with self._cond:
-                while self._seq <= self._taken and not self._ended:
-                    self._cond.wait()
-                if self._seq <= self._taken:
-                    if self._error is not None:
-                        raise self._error
-                    return
-                frame, self._taken = self._latest, self._seq
-            assert frame is not None
-            yield frame
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5.0)
-        self._source.close()
-
-
-@dataclass
-class OpenedSource:
-    """A frame source ready for the loop, and what to tell the record about it."""
-
-    frames: FrameSource
-    description: str
-    fps: float
-    live: bool  # frames arrive on the wall clock (camera, or a video played as live)
-    # What was wrong with a recorded source (cut off, odd frame rate, unreadable
-    # images); filled in while it is read.
-    notes: list[str] = field(default_factory=list)
-    replay: bool = False  # a recording played as if live, from ``start()`` on
-
-    def start(self) -> FrameSource:
-        """The frames for the loop; a recording played as live starts its clock now."""
-        if self.replay and not isinstance(self.frames, LivePlayback):
-            self.frames = LivePlayback(self.frames)
-        return self.frames
-
-
-SOURCE_KINDS = {
-    "VideoFileSource": "video",
-    "ImageFolderSource": "images",
-    "ImageFileSource": "image",
-}
-
-
-def open_source(source: str | None, camera: int, *, realtime: bool) -> OpenedSource:
-    """The camera (by default or by index), a video file, an image or a folder of images.
-
-    A recorded source is played as if live when ``realtime`` is set (from
-    ``OpenedSource.start()`` on), else every frame is read as fast as the loop
-    takes them.
-
-    Raises:
-        SourceError: The source cannot be opened, with what to do.
-    """
-    from coach.adapters import frames
-
-    spec: str | int = camera if source is None else source
-    opened = frames.open_source(spec)
-    fps = float(getattr(opened, "fps", DEFAULT_FPS))
-    if isinstance(spec, int) or str(spec).strip().isdigit():
-        return OpenedSource(opened, f"camera:{int(spec)}", fps, live=True)
-    kind = SOURCE_KINDS.get(type(opened).__name__, "file")
-    description = f"{kind}:{Path(str(spec)).expanduser()}"
-    notes: list[str] = getattr(opened, "notes", [])
-    # Played as live only from start(): questions asked before then cost no frames.
-    return OpenedSource(opened, description, fps, live=realtime, notes=notes, replay=realtime)
-
-
-# ------------------------------------------------------------------------ speech
-class SpeechGate:
-    """Says whether the speaker is free for the next cue.
-
-    Live, that is the speaker's own word. When frames come faster or slower
-    than the wall clock (a video read as fast as possible), or when nothing
-    is spoken aloud, speaking time is estimated on the frame clock instead, so
-    the same cues are said at the same moments of the session either way.
-    """
-
-    def __init__(
-        self, speaker: Any, *, use_speaker: bool, speech_s: Callable[[str], float]
-    ) -> None:
-        self._speaker = speaker
-        self._use_speaker = use_speaker
-        self._speech_s = speech_s
-        self._until = -1.0
-        self._saying_urgent = False
-
-    @property
-    def live(self) -> bool:
-        """The speaker's own busy flag is used (frames come on the wall clock)."""
-        return self._use_speaker
-
-    def busy(self, t_s: float) -> bool:
-        """Whether the next cue must wait."""
-        if self._use_speaker:
-            return bool(self._speaker.busy)
-        return t_s < self._until
-
-    def cuts_in(self, pending: tuple[Cue, ...]) -> bool:
-        """An urgent cue waits (stop, pain) and what is being said is not urgent itself."""
-        return not self._saying_urgent and any(c.priority is Priority.URGENT for c in pending)
-
-    def say(self, cue: Cue, t_s: float) -> None:
-        """Hand the cue to the speaker; returns at once."""
-        # Stop and pain cues cut off what is being said and drop what is queued.
-        urgent = cue.priority is Priority.URGENT
-        self._speaker.say(cue.text, urgent=urgent)
-        self._saying_urgent = urgent
-        self._until = t_s + self._speech_s(cue.text)
-
-    def silence(self, t_s: float) -> None:
-        """Cut off what is being said, now."""
-        self._speaker.silence()
-        self._saying_urgent = False
-        self._until = t_s
-
-
-# ------------------------------------------------------------------------- keys
-class TerminalKeys:
-    """Keys pressed in the terminal, for a session without a window (POSIX terminals).
-
-    A thread reads single key presses (the terminal in cbreak mode, so Ctrl-C
-    still interrupts) and ``pressed`` hands them out without waiting.
-    """
-
-    def __init__(self) -> None:
-        import sys
-        import termios
-        import tty
-
-        self._fd = sys.stdin.fileno()
-        self._saved = termios.tcgetattr(self._fd)
-        tty.setcbreak(self._fd)
-        self._keys: list[int] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._read, name="coach-keys", daemon=True)
-        self._thread.start()
-
-    @classmethod
-    def open(cls) -> TerminalKeys | None:
-        """Keys from the terminal, or None when stdin is not an interactive POSIX terminal."""
-        import sys
-
-        try:
-            import termios  # noqa: F401  (POSIX only)
-        except ImportError:
-            return None
-        if sys.stdin is None or not sys.stdin.isatty():
-            return None
-        try:
-            return cls()
-        except (OSError, ValueError):
-            return None
-
-    def _read(self) -> None:
-        import os
-        import select
-
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self._fd], [], [], KEY_POLL_S)
-            if not ready:
-                continue
-            data = os.read(self._fd, 1)
-            if not data:
-                return
-            with self._lock:
-                self._keys.append(data[0])
-
-    def pressed(self) -> list[int]:
-        """Keys pressed since the last call."""
-        with self._lock:
-            keys, self._keys = self._keys, []
-        return keys
-
-    def close(self) -> None:
-        """Stop reading and give the terminal back as it was."""
-        import termios
-
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        self._thread.join(timeout=1.0)
-        termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
-
-
-KEY_COMMANDS: dict[int, str] = {
-    ord(" "): "pause",
-    ord("p"): "pause",
-    ord("s"): "skip",
-    ord("n"): "skip",
-    ord("q"): "stop",
-    27: "stop",  # Esc
+KEY_COMMANDS: dict[int, Command] = {
+    ord(" "): Command.PAUSE,
+    ord("p"): Command.PAUSE,
+    ord("s"): Command.SKIP,
+    ord("n"): Command.SKIP,
+    ord("q"): Command.STOP,
+    27: Command.STOP,  # Esc
 }
 
 
@@ -345,7 +123,7 @@ class LoopStats:
         return (self.frames - 1) / span if self.frames > 1 and span > 0 else 0.0
 
 
-def _display_size(image: Any) -> Any:
+def _display_size(image: np.ndarray) -> np.ndarray:
     """The frame at most OVERLAY_MAX_WIDTH wide: drawing, showing and saving full HD is slow."""
     height, width = image.shape[:2]
     if width <= OVERLAY_MAX_WIDTH:
@@ -371,9 +149,9 @@ class SessionLoop:
         live: Frames arrive on the wall clock (a camera, or a video played as live).
         use_speaker: Pace cues by the speaker's own busy flag (live only); else by
             the estimate of speaking time on the frame clock.
-        keys: Keys pressed in the terminal (``pressed()``), or None.
+        keys: Keys pressed in the terminal, or None.
         clock: The wall clock, for the loop's timing figures.
-        style: How the overlay looks (``OverlayStyle``); None for the standard look.
+        style: How the overlay looks; None for the standard look.
     """
 
     def __init__(
@@ -381,17 +159,17 @@ class SessionLoop:
         *,
         routine: Routine,
         controller: SessionController,
-        estimator: Any,
-        speaker: Any,
-        recorder: Any | None,
-        window: Any | None,
-        video_writer: Any | None,
+        estimator: PoseEstimator,
+        speaker: Speaker,
+        recorder: Recorder | None,
+        window: Window | None,
+        video_writer: FrameWriter | None,
         console: Console,
         live: bool,
         use_speaker: bool,
-        keys: Any | None = None,
+        keys: KeySource | None = None,
         clock: Callable[[], float] = time.perf_counter,
-        style: Any = None,
+        style: OverlayStyle | None = None,
     ) -> None:
         self.routine = routine
         self.controller = controller
@@ -405,9 +183,12 @@ class SessionLoop:
         self.keys = keys
         self.clock = clock
         self.style = style
-        self.policy = CuePolicy(routine.cues)
-        self.gate = SpeechGate(
-            speaker, use_speaker=use_speaker and live, speech_s=controller.speech_s
+        self.voice = Voice(
+            speaker,
+            routine.cues,
+            use_speaker=use_speaker and live,
+            speech_s=controller.speech_s,
+            clock=clock,
         )
         self.pipeline = FramePipeline(
             estimator,
@@ -423,43 +204,32 @@ class SessionLoop:
         self.spoken: list[dict[str, Any]] = []
         self.stats = LoopStats()
         self.last_t = 0.0
-        # id of an offered Cue -> (wall time it was offered, speaker busy then)
-        self._offered_at: dict[int, tuple[float, bool]] = {}
 
     # ------------------------------------------------------------- events, cues
     def handle(self, events: list[Event], t_s: float) -> None:
-        """Record events and offer their cues to the policy."""
-        now = self.clock()
+        """Record events and offer their cues to the voice."""
         for event in events:
             self.events.append(event)
             if self.recorder is not None:
                 self.recorder.event(event)
-            if event.kind is EventKind.CUE:
-                cue = Cue(
-                    str(event["key"]), str(event["text"]), Priority(int(event["priority"])), t_s
-                )
-                self._offered_at[id(cue)] = (now, self.gate.busy(t_s))
-                self.policy.offer(cue)
+            self.voice.hear(event, t_s)
 
     def speak(self, t_s: float, *, wait: bool = True) -> None:
         """Hand the next cue to the speaker when it is free (or at once); never blocks."""
-        busy = wait and self.gate.busy(t_s) and not self.gate.cuts_in(self.policy.pending)
-        cue = self.policy.next(t_s, busy)
-        if cue is None:
+        said = self.voice.speak(t_s, wait=wait)
+        if said is None:
             return
-        offered_at, was_busy = self._offered_at.pop(id(cue), (self.clock(), True))
-        self.gate.say(cue, t_s)
-        self.stats.cue_times.append((offered_at, self.clock(), not was_busy))
+        cue = said.cue
+        self.stats.cue_times.append((said.offered_at, said.said_at, said.idle))
         self.spoken.append({"t_s": round(t_s, 3), "key": cue.key, "text": cue.text})
         if self.window is None:
             self.console.print(f"[cyan]coach:[/] {shown(cue.text, 1000)}")
-        if len(self._offered_at) > 256:  # cues dropped by the policy are never handed out
-            self._offered_at.clear()
 
-    def command(self, name: str, t_s: float) -> None:
-        """Run a person's command: pause (toggles), skip or stop; pause and stop hush the voice."""
-        if name in ("pause", "stop"):
-            self.gate.silence(t_s)
+    def command(self, name: Command, t_s: float) -> None:
+        """Run a person's command from a key: pause (toggles), skip or stop.
+
+        A pause or a stop hushes the voice, as the same from the body does.
+        """
         self.handle(self.controller.command(name, t_s, by="key"), t_s)
 
     # ------------------------------------------------------------------- frames
@@ -477,39 +247,42 @@ class SessionLoop:
         image = _display_size(frame.image)
         self.pipeline.perceive(self._perception())
         seen = self.pipeline.see(image, t_s)
-        pose, features = seen.pose, seen.features
         self.stats.bad_frames = self.pipeline.bad_frames
-        self.handle(self.controller.update(features, t_s), t_s)
+        self.handle(self.controller.update(seen.features, t_s), t_s)
         self.speak(t_s)
-        ctrl = self.controller
         if self.recorder is not None:
-            spec = ctrl.current
-            exercise = (
-                spec.kind.value if spec is not None and ctrl.phase is not Phase.SETUP else None
-            )
-            state = ctrl.state
-            self.recorder.frame(
-                t_s, exercise, state.value if state is not None else None, features.values
-            )
+            self._record(self.recorder, seen.features, t_s)
         if self.window is not None or self.video_writer is not None:
-            from coach.adapters.overlay import STANDARD, render
-
-            drawn = render(
-                image, pose, ctrl.view, self.style or STANDARD, labels=self.routine.session_cues
-            )
-            if self.video_writer is not None:
-                self.video_writer.write(drawn)
-            if self.window is not None:
-                key = self.window.show(drawn)
-                if key == self.window.CLOSED:
-                    self.handle(ctrl.stop(t_s, "window_closed"), t_s)
-                elif key in KEY_COMMANDS:
-                    self.command(KEY_COMMANDS[key], t_s)
+            self._show(image, seen.pose, t_s)
         if self.keys is not None:
             for key in self.keys.pressed():
-                if key in KEY_COMMANDS and not ctrl.done:
+                if key in KEY_COMMANDS and not self.controller.done:
                     self.command(KEY_COMMANDS[key], t_s)
         self._tick()
+
+    def _record(self, recorder: Recorder, features: Features, t_s: float) -> None:
+        """Keep the frame's measures, named by the exercise and pose state."""
+        ctrl = self.controller
+        spec, state = ctrl.current, ctrl.state
+        exercise = spec.kind.value if spec is not None and ctrl.phase is not Phase.SETUP else None
+        state_name = state.value if state is not None else None
+        recorder.frame(t_s, exercise, state_name, features.values)
+
+    def _show(self, image: np.ndarray, pose: Pose, t_s: float) -> None:
+        """Draw the overlay; save it, show it and take the key pressed meanwhile."""
+        from coach.adapters.overlay import STANDARD, render
+
+        ctrl = self.controller
+        style = self.style or STANDARD
+        drawn = render(image, pose, ctrl.view, style, labels=self.routine.session_cues)
+        if self.video_writer is not None:
+            self.video_writer.write(drawn)
+        if self.window is not None:
+            key = self.window.show(drawn)
+            if key == self.window.CLOSED:
+                self.handle(ctrl.stop(t_s, "window_closed"), t_s)
+            elif key in KEY_COMMANDS:
+                self.command(KEY_COMMANDS[key], t_s)
 
     def _tick(self) -> None:
         now = self.clock()
@@ -554,8 +327,8 @@ class SessionLoop:
         """
         deadline = self.clock() + timeout_s
         try:
-            while self.policy.pending and self.clock() < deadline:
-                if self.gate.live and self.gate.busy(self.last_t):
+            while self.voice.pending and self.clock() < deadline:
+                if self.voice.waits_for_speaker(self.last_t):
                     time.sleep(DRAIN_POLL_S)
                     continue
                 before = len(self.spoken)
@@ -615,13 +388,13 @@ class _Parts:
     """What a session needs, opened and checked before the first question."""
 
     source: OpenedSource
-    estimator: Any
-    speaker: Any
-    window: Any | None
-    style: Any
+    estimator: PoseEstimator
+    speaker: Speaker
+    window: Window | None
+    style: OverlayStyle
     language: str
 
-    def ask(self) -> Any | None:
+    def ask(self) -> WindowPrompter | None:
         """Asks in the window when there is one (a ``WindowPrompter``), else None."""
         if self.window is None:
             return None
@@ -639,6 +412,7 @@ def _open_parts(
     shown; all of it comes before the safety questions, so nobody answers
     them only to hear that the session cannot start.
     """
+    from coach.adapters.frames import open_source
     from coach.adapters.overlay import OverlayWindow, display_available, overlay_style
     from coach.adapters.pose_model import MediaPipePoseEstimator
     from coach.adapters.speech import open_speaker
@@ -651,12 +425,13 @@ def _open_parts(
     if warning:
         console.print(f"[yellow]{shown(warning, 1000)}[/]")
     try:
-        source = open_source(options.source, options.camera, realtime=options.realtime)
+        spec = options.camera if options.source is None else options.source
+        source = OpenedSource(open_source(spec), realtime=options.realtime)
     except SourceError:
         what = "the camera" if options.source is None else "the video"
         speaker.say(f"I cannot open {what}. The details are on the screen.", urgent=True)
         raise
-    stack.callback(lambda: source.frames.close())
+    stack.callback(source.close)
     # Set-up needs the landmarks alone; the session loop asks for the
     # silhouette when an exercise that reads the back's curve comes.
     estimator = MediaPipePoseEstimator(options.model, mode="video", segmentation=False)
@@ -686,7 +461,7 @@ def _safety_only(
     answers: dict[str, bool],
     options: RunOptions,
     console: Console,
-    speaker: Any,
+    speaker: Speaker,
 ) -> RunResult:
     """A red flag: no exercises; say why, and keep the record."""
     from coach.adapters.storage import SessionRecorder, default_recordings_dir
@@ -836,6 +611,57 @@ def _progress(
     return routine, result.changes
 
 
+def _tell_controls(routine: Routine, console: Console, *, window: bool, keys: bool) -> None:
+    """Print how to pause, skip and stop: by key (window or terminal), and from the mat."""
+    if window or keys:
+        where = "in the window" if window else "here in the terminal"
+        console.print(f"Keys {where}: space pause/resume · s skip · q stop (Ctrl-C also stops).")
+    if routine.session.controls.enabled:
+        console.print(
+            "From the mat: sit or kneel up and keep still to pause; then both hands "
+            "above your head carry on, one hand skips; leaving the mat stops."
+        )
+
+
+def _ask_pain_after(
+    routine: Routine, options: RunOptions, console: Console, parts: _Parts, interrupted: bool
+) -> tuple[int | None, bool]:
+    """The pain after the session (or None), and whether the person interrupted the session.
+
+    An interrupted session asks nothing: only a score given on the command line is kept.
+    """
+    from coach.app.prompts import ask_pain
+
+    language = routine.language
+    if interrupted:
+        if options.pain_after is None:
+            return None, True
+        return ask_pain(console, "after", options.pain_after, language=language), True
+    prompter = parts.ask()
+    try:
+        if prompter is not None:
+            return prompter.ask_pain("after", options.pain_after), False
+        return ask_pain(console, "after", options.pain_after, language=language), False
+    except KeyboardInterrupt:
+        return None, True
+
+
+def _loop_summary(
+    routine: Routine, loop: SessionLoop, source: OpenedSource, completed: bool
+) -> dict[str, Any]:
+    """The session's summary, with what was said, the loop's figures and the source's notes."""
+    summary = summarize(routine, loop.events, complete=completed)
+    summary["spoken"] = loop.spoken
+    summary["loop"] = {
+        "frames": loop.stats.frames,
+        "fps": round(loop.stats.fps, 1),
+        "dropped": source.dropped,
+    }
+    if source.notes:
+        summary["source_notes"] = list(source.notes)
+    return summary
+
+
 def _run_exercises(
     routine: Routine,
     safety: SafetyResult,
@@ -846,9 +672,7 @@ def _run_exercises(
     parts: _Parts,
     progress: tuple[DoseChange, ...] = (),
 ) -> RunResult:
-    from coach.adapters.speech import PlayingSpeaker, Pyttsx3Speaker
     from coach.adapters.storage import SessionRecorder, default_recordings_dir
-    from coach.app.prompts import ask_pain
 
     controller = SessionController(routine, safety=safety)
     source, window, speaker = parts.source, parts.window, parts.speaker
@@ -856,16 +680,7 @@ def _run_exercises(
         keys = TerminalKeys.open() if window is None else None
         if keys is not None:
             stack.callback(keys.close)
-        if window is not None or keys is not None:
-            where = "in the window" if window is not None else "here in the terminal"
-            console.print(
-                f"Keys {where}: space pause/resume · s skip · q stop (Ctrl-C also stops)."
-            )
-        if routine.session.controls.enabled:
-            console.print(
-                "From the mat: sit or kneel up and keep still to pause; then both hands "
-                "above your head carry on, one hand skips; leaving the mat stops."
-            )
+        _tell_controls(routine, console, window=window is not None, keys=keys is not None)
         recorder = stack.enter_context(
             SessionRecorder(options.out or default_recordings_dir(), name=routine.name)
         )
@@ -874,7 +689,7 @@ def _run_exercises(
             source=source.description,
             started_at=datetime.now(),
             extra={
-                "voice": getattr(speaker, "voice", None),
+                "voice": speaker.voice,
                 **({"progression": [c.to_dict() for c in progress]} if progress else {}),
             },
         )
@@ -896,7 +711,7 @@ def _run_exercises(
             live=source.live,
             # Only a voice heard aloud paces the cues by its own time; WAV files
             # and silence are paced by the estimate, as a listener would hear them.
-            use_speaker=isinstance(speaker, PlayingSpeaker | Pyttsx3Speaker),
+            use_speaker=speaker.aloud,
             keys=keys,
             style=parts.style,
         )
@@ -909,20 +724,7 @@ def _run_exercises(
         if keys is not None:
             keys.close()  # the terminal answers the last question in its usual mode
         interrupted = early == "interrupted"
-        prompter = parts.ask()
-        pain_after: int | None = None
-        if not interrupted:
-            try:
-                if prompter is not None:
-                    pain_after = prompter.ask_pain("after", options.pain_after)
-                else:
-                    pain_after = ask_pain(
-                        console, "after", options.pain_after, language=routine.language
-                    )
-            except KeyboardInterrupt:
-                interrupted = True
-        elif options.pain_after is not None:
-            pain_after = ask_pain(console, "after", options.pain_after, language=routine.language)
+        pain_after, interrupted = _ask_pain_after(routine, options, console, parts, interrupted)
         if window is not None:
             window.close()
         if pain_after is not None:
@@ -934,15 +736,7 @@ def _run_exercises(
             loop.handle(controller.rate_pain("after", pain_after, ended), ended)
             loop.drain()
         completed = any(e.kind is EventKind.SESSION_COMPLETED for e in loop.events)
-        summary = summarize(routine, loop.events, complete=completed)
-        summary["spoken"] = loop.spoken
-        summary["loop"] = {
-            "frames": loop.stats.frames,
-            "fps": round(loop.stats.fps, 1),
-            "dropped": getattr(source.frames, "dropped", 0),
-        }
-        if source.notes:
-            summary["source_notes"] = list(source.notes)
+        summary = _loop_summary(routine, loop, source, completed)
         for note in source.notes:
             console.print(f"[yellow]note:[/] {shown(note, 1000)}")
         recorder.finish(summary)
@@ -961,12 +755,9 @@ def _run_exercises(
 
 __all__ = [
     "DEFAULT_ROUTINE",
-    "LivePlayback",
-    "OpenedSource",
+    "KEY_COMMANDS",
     "RunOptions",
     "RunResult",
     "SessionLoop",
-    "SpeechGate",
-    "open_source",
     "run_session",
 ]

@@ -50,6 +50,11 @@ class Command(StrEnum):
     SKIP = "skip"
     STOP = "stop"
 
+    @property
+    def hushes(self) -> bool:
+        """Given by key or body, it cuts off what the coach is saying at once."""
+        return self in (Command.PAUSE, Command.STOP)
+
 
 class Gesture(StrEnum):
     """How the body gave a control."""

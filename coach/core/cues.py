@@ -58,7 +58,9 @@ class CuePolicy:
     def __init__(self, settings: CueSettings) -> None:
         self._settings = settings
         self._pending: list[Cue] = []
-        self._waited: dict[int, float] = {}  # id(cue) -> seconds waited while the speaker was free
+        # Seconds each waiting cue waited while the speaker was free, by its key:
+        # at most one cue of a key waits, so the key names it.
+        self._waited: dict[str, float] = {}
         self._last_said: dict[str, float] = {}
         self._last_t: float | None = None
 
@@ -79,6 +81,7 @@ class CuePolicy:
         if cue.priority is Priority.URGENT:
             self._pending = [c for c in self._pending if c.priority is Priority.URGENT]
         self._pending = [c for c in self._pending if c.key != cue.key]
+        self._waited.pop(cue.key, None)  # the cue it replaces waited, not this one
         self._pending.append(cue)
 
     def next(self, t_s: float, speaker_busy: bool) -> Cue | None:
@@ -88,15 +91,15 @@ class CuePolicy:
         if not speaker_busy:
             for cue in self._pending:
                 start = cue.t_s if since is None else max(cue.t_s, since)
-                self._waited[id(cue)] = self._waited.get(id(cue), 0.0) + max(0.0, t_s - start)
+                self._waited[cue.key] = self._waited.get(cue.key, 0.0) + max(0.0, t_s - start)
         max_age = self._settings.max_age_s
         self._pending = [c for c in self._pending if not self._stale(c, t_s, max_age)]
-        self._waited = {id(c): self._waited.get(id(c), 0.0) for c in self._pending}
+        self._waited = {c.key: self._waited.get(c.key, 0.0) for c in self._pending}
         if speaker_busy or not self._pending:
             return None
         cue = max(self._pending, key=lambda c: (c.priority, -c.t_s))
         self._pending.remove(cue)
-        self._waited.pop(id(cue), None)
+        self._waited.pop(cue.key, None)
         self._last_said[cue.key] = t_s
         return cue
 
@@ -104,7 +107,7 @@ class CuePolicy:
         if cue.priority is Priority.URGENT:
             return False
         if cue.priority is Priority.PROGRESS:
-            return self._waited.get(id(cue), 0.0) > max_age
+            return self._waited.get(cue.key, 0.0) > max_age
         return t_s - cue.t_s > max_age
 
     def reset(self) -> None:

@@ -365,7 +365,7 @@ def required_cue_keys(kind: ExerciseKind) -> tuple[str, ...]:
     keys = list(COMMON_CUE_KEYS)
     if info.counting.held:
         keys += HOLD_CUE_KEYS
-    if info.breath:
+    if info.breath is not None:
         keys += BREATH_CUE_KEYS
     keys += [k for k in (*info.cue_keys, *info.fault_keys) if k not in keys]
     return tuple(keys)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from coach.core.exercises.base import Counting, ExerciseEngine, ExerciseInfo, KeySignal
+from coach.core.exercises.base import Breath, Counting, ExerciseEngine, ExerciseInfo, KeySignal
 from coach.core.exercises.cat_cow import CatCowConfig, CatCowEngine
 from coach.core.exercises.childs_pose import ChildsPoseConfig, ChildsPoseEngine
 from coach.core.exercises.common import StateTracker
@@ -121,6 +121,7 @@ __all__ = [
     "EXERCISES",
     "KEY_SIGNALS",
     "PERCEPTION",
+    "Breath",
     "CatCowConfig",
     "CatCowEngine",
     "ChildsPoseConfig",

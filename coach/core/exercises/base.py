@@ -140,6 +140,19 @@ class Counting(StrEnum):
         return self is not Counting.REPS
 
 
+@dataclass(frozen=True)
+class Breath:
+    """How the session paces breathing through an exercise.
+
+    Attributes:
+        inhale: The pose that breathing in moves toward (cat-cow: cow, the back arched).
+        exhale: The pose that breathing out moves toward (cat-cow: cat, the back rounded).
+    """
+
+    inhale: PoseState
+    exhale: PoseState
+
+
 EngineFactory = Callable[[Any, "float | None", "StateTracker"], ExerciseEngine]
 
 
@@ -159,8 +172,8 @@ class ExerciseInfo:
         counting: How its dose is counted.
         unit: What the dose counts, in words: "holds", "cycles", "lifts".
         dose_word: One repetition in a dose description, e.g. "slow cycle".
-        breath: The session paces breath cues through it (in on one phase,
-            out on the other).
+        breath: The poses the session paces breath cues toward (in toward
+            one, out toward the other), or None when it paces no breathing.
         key_signal: The measure for the overlay gauge, the record and the
             report's plot.
         dose: The clinical default dose, as a routine's ``[exercises.dose]``
@@ -179,7 +192,7 @@ class ExerciseInfo:
     counting: Counting
     unit: str
     dose_word: str = "repetition"
-    breath: bool = False
+    breath: Breath | None = None
     key_signal: KeySignal
     dose: Mapping[str, float]
     perception: Perception = LANDMARKS_ONLY

@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass
 
 from coach.core.events import Event, EventKind
-from coach.core.exercises.base import Counting, ExerciseInfo, Gauge, KeySignal
+from coach.core.exercises.base import Breath, Counting, ExerciseInfo, Gauge, KeySignal
 from coach.core.exercises.common import (
     COMMON_FAULT_KEYS,
     CommonConfig,
@@ -397,7 +397,7 @@ EXERCISE = ExerciseInfo(
     counting=Counting.REPS,
     unit="cycles",
     dose_word="slow cycle",
-    breath=True,
+    breath=Breath(inhale=PoseState.COW, exhale=PoseState.CAT),
     key_signal=KeySignal(
         "back_bend",
         "back bend",
