@@ -417,8 +417,8 @@ class MediaPipePoseEstimator:
     it is made only while asked for. A landmarker is set up for masks or
     without them once; ``prepare`` sets the other one up in the background,
     so that ``use_segmentation`` switches between them from one frame to the
-    next without a pause. Frames given the silhouette are first made at most
-    ``mask_max_pixels`` large, as frames are made at most ``max_width`` wide.
+    next without a pause. Video frames given the silhouette are first made at
+    most ``mask_max_pixels`` large, as frames are made at most ``max_width`` wide.
     """
 
     def __init__(
@@ -541,9 +541,9 @@ class MediaPipePoseEstimator:
         tasks = pose_tasks()
         height, width = image_bgr.shape[:2]
         landmarker = self._current()
-        small = _downscale(
-            image_bgr, self._max_width, self._mask_max_pixels if landmarker.segmentation else None
-        )
+        # Only moving pictures are shrunk for the silhouette: a photo is judged once.
+        shrink = landmarker.segmentation and self._mode == "video"
+        small = _downscale(image_bgr, self._max_width, self._mask_max_pixels if shrink else None)
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)  # a new contiguous array
         image = tasks.image(image_format=tasks.image_format.SRGB, data=rgb)
         result = landmarker.detect(image, t_s)
