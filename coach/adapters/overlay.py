@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from coach.core.catalog import session_texts
 from coach.core.exercises.base import Gauge
 from coach.core.landmarks import SIDE_LANDMARKS, SKELETON_EDGES, Side
 from coach.core.pose import Pose
@@ -81,20 +82,6 @@ MARKER_IN_BAND = (80, 255, 80)
 MARKER_OUT_OF_BAND = (60, 120, 255)
 PAUSED_COLOR = (0, 200, 255)
 LOST_COLOR = (60, 120, 255)
-KEY_HELP = "keys: space pause  |  s skip  |  q stop"
-# The same controls from the mat, hands-free (coach.core.controls).
-BODY_HELP = (
-    "mat: sit up still = pause  |  both hands up = go on  |  one hand = skip  |  leave = stop"
-)
-PAUSED_HELP = "Both hands up: carry on  |  one hand up: skip"
-# The screen's own words; the catalogue of the patient's language gives them too.
-SCREEN_LABELS = {
-    "screen_paused": "PAUSED",
-    "screen_lost": "CAN'T SEE YOU",
-    "screen_keys": KEY_HELP,
-    "screen_body_help": BODY_HELP,
-    "screen_paused_help": PAUSED_HELP,
-}
 BAR_MARGIN = 0.5  # the gauge shows the band and half its width again on each side
 FONT_SCALE_PER_PX = 1.0 / 480.0  # sizes below are for a 480 px high frame
 TEXT_SCALE = 0.9  # title and cue
@@ -377,10 +364,10 @@ def render(
     """Draw the session on a copy of ``image``: skeleton, gauge, timer or count, cue, progress.
 
     ``labels`` gives the screen's own words in the patient's language (the
-    keys of ``SCREEN_LABELS``); English without.
+    ``screen_*`` texts of the catalogue); English without.
     The input image is not changed.
     """
-    words = {**SCREEN_LABELS, **(labels or {})}
+    words = {**session_texts(), **(labels or {})}
 
     out = draw_skeleton(image, pose, side=view.side) if pose is not None else image.copy()
     height, width = out.shape[:2]

@@ -86,6 +86,7 @@ def exercise_texts(kind: str, language: str = DEFAULT_LANGUAGE) -> ExerciseTexts
     )
 
 
+@functools.cache
 def session_texts(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     """The catalogue's session texts, English filling any gap."""
     english = _texts(_file(DEFAULT_LANGUAGE, "session"))
@@ -111,6 +112,7 @@ def missing_texts(language: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(missing)
 
 
+@functools.cache
 def word_texts(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     """Words of the printed pages and dose descriptions (``words.toml``), English filling gaps."""
     english = _texts(_file(DEFAULT_LANGUAGE, "words"))
@@ -118,6 +120,7 @@ def word_texts(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     return MappingProxyType({**english, **own})
 
 
+@functools.cache
 def question_texts(language: str = DEFAULT_LANGUAGE) -> Mapping[str, str]:
     """The terminal's questions and answers (``questions.toml``), English filling any gap.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from coach.core import catalog
 from coach.core.controls import Gesture
 from coach.core.cue_writer import CueWriter
 from coach.core.exercise_run import ExerciseRun
@@ -19,13 +20,11 @@ from coach.core.landmarks import Side
 from coach.core.phase import IN_EXERCISE, WATCHED, Phase
 from coach.core.routine import Routine, SessionConfig
 
-SETUP_TITLE = "Camera set-up"
-
 # What the screen shows while a control builds up; {seconds} is the time still to go.
-CONTROL_PROGRESS: dict[Gesture, tuple[str, str]] = {
-    Gesture.SIT_UP_STILL: ("screen_control_pause", "Keep still to pause: {seconds} s"),
-    Gesture.BOTH_HANDS_UP: ("screen_control_resume", "Both hands up: carry on in {seconds} s"),
-    Gesture.ONE_HAND_UP: ("screen_control_skip", "One hand up: skip in {seconds} s"),
+CONTROL_PROGRESS: dict[Gesture, str] = {
+    Gesture.SIT_UP_STILL: "screen_control_pause",
+    Gesture.BOTH_HANDS_UP: "screen_control_resume",
+    Gesture.ONE_HAND_UP: "screen_control_skip",
 }
 
 
@@ -109,7 +108,7 @@ class ViewPresenter:
         spec = self._cues.spec
         title: str | None
         if phase is Phase.SETUP:
-            title = self.screen("screen_setup_title", SETUP_TITLE)
+            title = self.screen("screen_setup_title")
         else:
             title = spec.title if spec is not None else None
         gauge = None
@@ -140,13 +139,13 @@ class ViewPresenter:
             control_text=self._control_text(control),
         )
 
-    def screen(self, key: str, default: str, **values: object) -> str:
+    def screen(self, key: str, **values: object) -> str:
         """A word of the screen in the routine's language (``screen_*`` texts), else English."""
-        text = self._routine.session_cues.get(key, default)
+        english = catalog.session_texts()[key]
         try:
-            return text.format(**values)
+            return self._routine.session_cues.get(key, english).format(**values)
         except (KeyError, IndexError, ValueError):
-            return default.format(**values)
+            return english.format(**values)
 
     def _control_text(self, control: tuple[Gesture, float] | None) -> str | None:
         if control is None:
@@ -154,24 +153,21 @@ class ViewPresenter:
         gesture, done = control
         cfg = self._config.controls
         total = cfg.gesture_hold_s if gesture is not Gesture.SIT_UP_STILL else cfg.pause_after_s
-        key, default = CONTROL_PROGRESS[gesture]
-        return self.screen(key, default, seconds=math.ceil(total * (1.0 - done) - 1e-6))
+        return self.screen(
+            CONTROL_PROGRESS[gesture], seconds=math.ceil(total * (1.0 - done) - 1e-6)
+        )
 
     def _progress_text(self, phase: Phase) -> str:
         total = len(self._routine.exercises)
         if phase is Phase.SETUP:
-            return self.screen("screen_setup", "camera set-up · {total} exercises", total=total)
+            return self.screen("screen_setup", total=total)
         if phase is Phase.DONE:
-            return self.screen("screen_finished", "finished")
+            return self.screen("screen_finished")
         place, spec = self._cues.place, self._cues.spec
-        text = self.screen(
-            "screen_progress", "exercise {index} of {total}", index=place.index + 1, total=total
-        )
+        text = self.screen("screen_progress", index=place.index + 1, total=total)
         if spec is not None and spec.dose.sets > 1:
-            text += " · " + self.screen(
-                "screen_set", "set {set} of {sets}", set=place.set_no, sets=spec.dose.sets
-            )
+            text += " · " + self.screen("screen_set", set=place.set_no, sets=spec.dose.sets)
         return text
 
 
-__all__ = ["CONTROL_PROGRESS", "SETUP_TITLE", "OverlayView", "ViewPresenter", "seconds_text"]
+__all__ = ["CONTROL_PROGRESS", "OverlayView", "ViewPresenter", "seconds_text"]
