@@ -33,7 +33,9 @@ from coach.core.pose import Pose
 IMAGE_ALTERATIONS = ("mirror", "rot+15", "rot-15", "scale50", "crop", "dark", "half_fps")
 OBLIQUE_ANGLES = (30, -30, 45, -45, 60, -60)
 ALTERATIONS = ("original", *IMAGE_ALTERATIONS, *(f"oblique{a:+d}" for a in OBLIQUE_ANGLES))
-CACHE_VERSION = "1"
+# Raised whenever the model is given frames differently (2: video frames with the
+# silhouette are shrunk to a camera's size first), so no stale pose is judged.
+CACHE_VERSION = "2"
 
 
 def _rotate(image: np.ndarray, degrees: float) -> np.ndarray:
