@@ -616,11 +616,9 @@ def _tell_controls(routine: Routine, console: Console, *, window: bool, keys: bo
     if window or keys:
         where = "in the window" if window else "here in the terminal"
         console.print(f"Keys {where}: space pause/resume · s skip · q stop (Ctrl-C also stops).")
-    if routine.session.controls.enabled:
-        console.print(
-            "From the mat: sit or kneel up and keep still to pause; then both hands "
-            "above your head carry on, one hand skips; leaving the mat stops."
-        )
+    controls = routine.session_cues.get("controls")
+    if routine.session.controls.enabled and controls:
+        console.print(shown(controls, 1000))  # the words the coach says, in its language
 
 
 def _ask_pain_after(
