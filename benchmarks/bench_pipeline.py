@@ -1,8 +1,8 @@
 """How fast the coach sees: the bare pose model against the coach, per frame and as whole processes.
 
 Per frame (the default part): a real video, re-encoded once at a camera's
-640x480 as Motion-JPEG (what webcams send), timed in the same run, frame by
-frame:
+640x480 (fitted unstretched, on black) as Motion-JPEG (what webcams send),
+timed in the same run, frame by frame:
 
   bare      MediaPipe ``detect_for_video`` alone (VIDEO mode), on frames that
             were decoded, resized and converted to MediaPipe images beforehand;
@@ -98,14 +98,26 @@ class Timings:
         return len(self.frame_s) / sum(self.frame_s)
 
 
+def letterbox(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` shrunk or grown to fit ``size`` (width, height) unstretched, on black."""
+    scale = min(size[0] / image.shape[1], size[1] / image.shape[0])
+    fitted = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    fitted = fitted[: size[1], : size[0]]
+    canvas = np.zeros((size[1], size[0], 3), np.uint8)
+    top, left = (size[1] - fitted.shape[0]) // 2, (size[0] - fitted.shape[1]) // 2
+    canvas[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
+    return canvas
+
+
 def reencode(video: Path, out_dir: Path, limit: int | None) -> Path:
-    """The video resized to SIZE and written as Motion-JPEG, as a webcam delivers it."""
+    """The video fitted into SIZE, unstretched, and written as Motion-JPEG, as a webcam
+    delivers it."""
     out = out_dir / f"{video.stem}_{SIZE[0]}x{SIZE[1]}.avi"
-    source = VideoFileSource(video, size=SIZE, prefetch=0)
+    source = VideoFileSource(video, prefetch=0)
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"MJPG"), source.fps, SIZE)
     try:
         for count, frame in enumerate(source, 1):
-            writer.write(frame.image)
+            writer.write(letterbox(frame.image, SIZE))
             if limit is not None and count >= limit:
                 break
     finally:

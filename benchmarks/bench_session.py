@@ -1,7 +1,7 @@
 """The live loop as a patient meets it: frame rate, frame intervals during speech, cue latency.
 
-Plays real videos at 640x480 as if they came from a camera (re-encoded first as
-the Motion-JPEG a webcam sends; each frame released on the wall clock at its
+Plays real videos at 640x480 as if they came from a camera (fitted unstretched
+and re-encoded first as the Motion-JPEG a webcam sends; each frame released on the wall clock at its
 own time; a loop that falls behind skips frames, as it would live), and runs
 the whole session on them: the pose model (with the person's silhouette while
 cat-cow is under way), features, the session with the bundled routine, the
@@ -47,7 +47,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from bench_pipeline import reencode
+from bench_pipeline import letterbox, reencode
 from rich.console import Console
 
 from coach.adapters.frames import Frame, VideoFileSource
@@ -203,12 +203,7 @@ def stitch(paths: list[Path], target: Path, seconds: float) -> float:
             share = round(seconds / len(paths) * fps)
             for k in range(share):
                 image = images[min(len(images) - 1, int(k / fps * source.fps) % len(images))]
-                scale = min(size[0] / image.shape[1], size[1] / image.shape[0])
-                small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-                canvas = np.zeros((size[1], size[0], 3), np.uint8)
-                top, left = (size[1] - small.shape[0]) // 2, (size[0] - small.shape[1]) // 2
-                canvas[top : top + small.shape[0], left : left + small.shape[1]] = small
-                writer.write(canvas)
+                writer.write(letterbox(image, size))
                 written += 1
     finally:
         writer.release()
@@ -297,11 +292,12 @@ def main() -> int:
             live=True,
             use_speaker=True,
         )
-        loop.handle(controller.start(0.0), 0.0)
         # A camera sends 640x480 Motion-JPEG: decoding full-HD H.264 and
         # shrinking it on the way is work the live loop never has to share
-        # the processor with, so it is done before the clock starts.
+        # the processor with, so it is done before the clock starts (and
+        # before the session's welcome is offered, which would wait for it).
         camera_like = [reencode(path, tmp, None) for path in paths]
+        loop.handle(controller.start(0.0), 0.0)
         playback = LivePlayback(Chain(camera_like, args.seconds))
         next_cue, n = args.cue_every, 0
         wall_start = time.perf_counter()

@@ -246,3 +246,34 @@ def test_window_shows_the_overlay_under_xvfb(xvfb: str, tmp_path: Path) -> None:
 
 def test_window_class_is_exported() -> None:
     assert OverlayWindow.CLOSED == -2
+
+
+@pytest.mark.parametrize(
+    "text, origin",
+    [
+        ("Hold here, and breathe slowly.", (20, 60)),
+        ("Señal: übung größer, ¿listo?", (5, 40)),
+        ("cut at the left edge", (-30, 50)),
+        ("cut at the bottom edge", (40, 118)),
+        ("far outside", (900, 900)),
+    ],
+)
+def test_text_is_drawn_as_the_font_renderer_draws_it(text: str, origin: tuple[int, int]) -> None:
+    if overlay._font_file() is None:
+        pytest.skip("no TrueType font here: text is drawn by OpenCV")
+    from PIL import Image, ImageDraw
+
+    image = np.random.default_rng(3).integers(0, 256, (120, 320, 3), dtype=np.uint8)
+    color = (40, 200, 250)
+    scale, thickness = 0.9, 2
+    expected = Image.fromarray(np.ascontiguousarray(image[:, :, ::-1]))
+    ImageDraw.Draw(expected).text(
+        origin, text, font=overlay._font(scale, thickness), fill=color[::-1], anchor="ls"
+    )
+    for _ in range(2):  # drawn afresh, then from what was kept of the first time
+        drawn = image.copy()
+        overlay._text(drawn, text, origin, scale, color, thickness)
+        difference = np.abs(drawn.astype(int) - np.asarray(expected)[:, :, ::-1].astype(int))
+        assert difference.max() <= 1
+    changed = np.any(drawn != image, axis=2).sum()
+    assert (changed > 50) == (origin[0] < 320 and origin[1] < 120)

@@ -141,6 +141,7 @@ FONT_FILES = (
     "C:/Windows/Fonts/DejaVuSans.ttf",
 )
 FONT_PX_PER_SCALE = 30.0  # font pixel size for an OpenCV text scale of 1
+TEXT_MARGIN_PX = 2  # room kept around a text for its anti-aliased edge
 _ASCII = str.maketrans(
     {
         "\u2018": "'",
@@ -197,6 +198,7 @@ def _ascii(text: str) -> str:
     return text.translate(_ASCII).encode("ascii", "ignore").decode("ascii")
 
 
+@functools.lru_cache(maxsize=1024)
 def _size(text: str, scale: float, thickness: int) -> tuple[int, int]:
     """Width and height (above the baseline) of ``text`` in pixels."""
     font: Any = _font(scale, thickness)
@@ -244,6 +246,27 @@ def _wrap(text: str, max_width: int, scale: float, thickness: int) -> tuple[str,
     return tuple(lines)
 
 
+@functools.lru_cache(maxsize=512)
+def _coverage(text: str, scale: float, thickness: int) -> tuple[np.ndarray, int, int]:
+    """How much of each pixel ``text`` covers (0-255), and where that patch's top-left
+    corner lies from the baseline origin.
+
+    Kept for the texts drawn again and again (title, cue, help), so a frame
+    blends ready coverage instead of running the font renderer.
+    """
+    from PIL import Image, ImageDraw
+
+    font: Any = _font(scale, thickness)
+    left, top, right, bottom = (int(v) for v in font.getbbox(text, anchor="ls"))
+    margin = TEXT_MARGIN_PX
+    size = (max(1, right - left + 2 * margin), max(1, bottom - top + 2 * margin))
+    patch = Image.new("L", size, 0)
+    ImageDraw.Draw(patch).text(
+        (margin - left, margin - top), text, font=font, fill=255, anchor="ls"
+    )
+    return np.asarray(patch), left - margin, top - margin
+
+
 def _text(
     image: np.ndarray,
     text: str,
@@ -268,21 +291,18 @@ def _text(
             cv2.LINE_AA,
         )
         return
-    from PIL import Image, ImageDraw
-
-    x, y = origin
-    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    coverage, dx, dy = _coverage(text, scale, thickness)
     h, w = image.shape[:2]
-    x0, y0 = max(0, x + int(left) - 2), max(0, y + int(top) - 2)
-    x1, y1 = min(w, x + int(right) + 2), min(h, y + int(bottom) + 2)
-    if x1 <= x0 or y1 <= y0:
+    x0, y0 = origin[0] + dx, origin[1] + dy
+    x1, y1 = x0 + coverage.shape[1], y0 + coverage.shape[0]
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if cx1 <= cx0 or cy1 <= cy0:
         return
-    # Draw on the small patch under the text only; the frame is BGR, Pillow RGB.
-    patch = Image.fromarray(np.ascontiguousarray(image[y0:y1, x0:x1, ::-1]))
-    ImageDraw.Draw(patch).text(
-        (x - x0, y - y0), text, font=font, fill=(color[2], color[1], color[0]), anchor="ls"
-    )
-    image[y0:y1, x0:x1] = np.asarray(patch)[:, :, ::-1]
+    alpha = coverage[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0, None] * np.float32(1 / 255)
+    roi = image[cy0:cy1, cx0:cx1]
+    # The text's colour laid over the frame by its coverage, as a font renderer blends.
+    blended = roi + (np.asarray(color, np.float32) - roi) * alpha
+    roi[...] = (blended + 0.5).astype(np.uint8)
 
 
 @functools.lru_cache(maxsize=256)
