@@ -249,6 +249,11 @@ def test_the_report_is_in_the_language_of_the_session(tmp_path: Path) -> None:
         "Postura del niño",
         "Fallos de postura",
         "El coach no diagnostica.",
+        "tiempo (s)",  # the plots' words too
+        "franja objetivo",
+        "mantenimiento (objetivo alcanzado)",
+        "a lo largo del tiempo en Postura del niño",
     ):
         assert words in text, words
     assert "Safety questions" not in text and "Session report" not in text
+    assert "time (s)" not in text and "target band" not in text and "hold (" not in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +38,15 @@ def test_the_report_is_self_contained(complete_html: str) -> None:
 
 
 def test_the_report_has_a_plot_per_exercise(routine: Routine, complete_html: str) -> None:
-    plots = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', complete_html)
+    plots = re.findall(r'<svg class="plot".*?</svg>', complete_html, re.DOTALL)
     assert len(plots) == len(routine.exercises)
-    assert all(len(p) > 5000 for p in plots)
+    for plot, spec in zip(plots, routine.exercises, strict=True):
+        root = ET.fromstring(plot)
+        assert root.get("role") == "img"
+        title = root.find("{http://www.w3.org/2000/svg}title")
+        assert title is not None and spec.title in (title.text or "")
+        assert 'class="signal"' in plot and 'class="frame"' in plot
+    assert "<img" not in complete_html and "image/png" not in complete_html
 
 
 def test_the_report_shows_doses_faults_pain_and_safety(
@@ -68,7 +75,7 @@ def test_a_cut_off_session_gives_a_report_marked_incomplete(
     assert "cut off" in html
     assert "not rated" in html  # no pain after
     assert "No frames were recorded for this exercise" in html  # cat-cow and hip lifts never ran
-    assert html.count("data:image/png;base64,") == 1
+    assert html.count('<svg class="plot"') == 1
 
 
 def test_the_report_compares_against_the_assigned_routine(tmp_path: Path) -> None:
@@ -92,16 +99,22 @@ def test_plot_data_uses_the_key_signal_and_band(routine: Routine, tmp_path: Path
     assert all(p is not None and p.band != (None, None) for p in plots)
 
 
-@pytest.mark.slow
-def test_matplotlib_is_loaded_only_when_drawing() -> None:
+@pytest.mark.slow  # a fresh interpreter
+def test_writing_a_report_never_loads_matplotlib(tmp_path: Path) -> None:
     import subprocess
 
+    folder = record(bundled_routine(), tmp_path)
     code = (
-        "import sys, coach.adapters.report_html, coach.app.commands.report; "
-        "print('matplotlib' in sys.modules)"
+        "import sys; from pathlib import Path; "
+        "from coach.adapters.report_html import write_report; "
+        "from coach.adapters.storage import load_session; "
+        "write_report(load_session(Path(sys.argv[1]))); print('matplotlib' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
+    assert '<svg class="plot"' in (folder / "report.html").read_text(encoding="utf-8")
 
 
 def test_report_command(routine: Routine, tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -187,7 +200,7 @@ def test_a_real_video_is_recorded_as_the_engine_saw_it(
     assert plot is not None and plot.band != (None, None)
     assert np.isfinite(plot.values).sum() > frames // 2
     html = render_report(data)
-    assert html.count("data:image/png;base64,") == 1  # only hip lifts ran
+    assert html.count('<svg class="plot"') == 1  # only hip lifts ran
     assert f"{achieved['reps_toward_dose']} of {spec.dose.reps} lifts" in html
 
 

@@ -15,7 +15,7 @@ from coach.adapters.storage import load_session
 
 CHROMIUM_NAMES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 WINDOW = (1200, 2000)
-# The plots' target band: its green at 15 % over white, as the PNG draws it.
+# The plots' target band: its green at 15 % over white.
 BAND_RGB = (224, 240, 230)
 
 pytestmark = pytest.mark.slow  # a real browser
@@ -52,10 +52,11 @@ def _screenshot(html: Path, out: Path, profile: Path) -> np.ndarray:
     assert out.is_file(), (
         f"chromium wrote no screenshot (exit {proc.returncode}): {proc.stderr[-800:]}"
     )
-    import matplotlib.image
+    import cv2
 
-    image = matplotlib.image.imread(str(out))
-    return np.asarray(image[..., :3] * 255.0 if image.dtype != np.uint8 else image[..., :3])
+    image = cv2.imread(str(out), cv2.IMREAD_COLOR)
+    assert image is not None, f"the screenshot {out} cannot be read"
+    return np.asarray(image[..., ::-1], dtype=float)  # as RGB
 
 
 @pytest.mark.skipif(

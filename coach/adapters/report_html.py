@@ -1,24 +1,21 @@
-"""A session report as one self-contained HTML file (plots embedded as PNG).
+"""A session report as one self-contained HTML file, its plots drawn inline as SVG.
 
 Opens in any browser without a network: no scripts, fonts or images are
-fetched; the plots are drawn with matplotlib (Agg) and embedded as base64 PNG.
-Every text from the session or the routine is escaped.
+fetched. The plots are vector, so they print sharply, and their words are in
+the language of the routine. Every text from the session or the routine is escaped.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from coach.adapters.plot_svg import plot_svg
 from coach.core.catalog import question_texts, word_texts
-from coach.core.record import ExercisePlot, SessionData, exercise_plot
+from coach.core.record import SessionData, exercise_plot
 from coach.core.safety import RED_FLAGS
 from coach.errors import SessionDataError
 from coach.files import write_output
@@ -34,8 +31,6 @@ STOP_REASONS = {
     "source_ended": "the video or camera ended before the routine did",
     "safety": "a safety question was answered yes",
 }
-PLOT_SIZE_IN = (9.0, 3.2)
-PLOT_DPI = 100
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -58,7 +53,7 @@ th { background: #eef1f6; }
 .short { color: #b06000; font-weight: 700; }
 .warn { background: #fff4e0; border: 1px solid #f0c070; padding: 8px 12px; border-radius: 6px; }
 .muted { color: #667; }
-img.plot { max-width: 100%; height: auto; border: 1px solid #eee; }
+svg.plot { display: block; max-width: 100%; height: auto; border: 1px solid #eee; }
 .pain { font-size: 1.3em; }
 """
 
@@ -296,67 +291,15 @@ def _dose_text(prescribed: Mapping[str, Any]) -> str:
 
 
 def _plots(session: SessionData, w: Mapping[str, str]) -> list[str]:
-    """One HTML fragment per exercise: an embedded plot, or a note why there is none."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib import pyplot as plt
-
+    """One HTML fragment per exercise: its plot, or a note why there is none."""
     fragments: list[str] = []
     for index in range(len(session.routine.exercises)):
         data = exercise_plot(session, index)
         if data is None:
             fragments.append(f'<p class="muted">{escape(w["report_no_frames"])}</p>')
-            continue
-        fig, ax = plt.subplots(figsize=PLOT_SIZE_IN, dpi=PLOT_DPI)
-        try:
-            _draw(ax, data)
-            fig.tight_layout()
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png")
-        finally:
-            plt.close(fig)
-        encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-        alt = f"{data.label} over time for {data.title}"
-        fragments.append(
-            f'<img class="plot" alt="{escape(alt)}" src="data:image/png;base64,{encoded}">'
-        )
+        else:
+            fragments.append(plot_svg(data, w))
     return fragments
-
-
-def _draw(ax: Any, data: ExercisePlot) -> None:
-    unit = "degrees" if data.unit == "deg" else "torso lengths"
-    low, high = data.band
-    finite = data.values[np.isfinite(data.values)]
-    top = float(finite.max()) if finite.size else 1.0
-    bottom = float(finite.min()) if finite.size else 0.0
-    pad = 0.1 * (top - bottom) + 1e-6
-    if data.beyond is not None and low is not None and high is not None:
-        # The target is past each edge in turn (cat-cow): shade both zones.
-        below, above = data.beyond
-        ax.axhspan(min(bottom, low) - pad, low, color="#2e9d5a", alpha=0.15, label=below)
-        ax.axhspan(high, max(top, high) + pad, color="#d08a1e", alpha=0.15, label=above)
-    elif low is not None or high is not None:
-        lo = low if low is not None else min(bottom, high if high is not None else bottom) - pad
-        hi = high if high is not None else max(top, lo) + pad
-        ax.axhspan(lo, hi, color="#2e9d5a", alpha=0.15, label="target band")
-    labelled: set[bool] = set()
-    for start, end, completed in data.holds:
-        label = None
-        if completed not in labelled:
-            label = "hold (target reached)" if completed else "hold (short)"
-            labelled.add(completed)
-        ax.axvspan(start, end, color="#2d6cdf" if completed else "#9aa7b8", alpha=0.18, label=label)
-    ax.plot(data.t_s, data.values, color="#1d2530", linewidth=1.4, label=data.label)
-    for i, (_key, t_s) in enumerate(data.faults):
-        ax.axvline(
-            t_s, color="#c0392b", linestyle="--", linewidth=1, label=("fault" if i == 0 else None)
-        )
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel(f"{data.label} ({unit})")
-    ax.set_title(f"{data.title}: {data.label}")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right", fontsize="small")
 
 
 def _table(
