@@ -176,8 +176,9 @@ class Features:
 
 def side_visibility(pose: Pose, side: Side) -> float:
     """Mean visibility of one side's main joints."""
-    ids = [int(SIDE_LANDMARKS[side][j]) for j in SIDE_VOTE_JOINTS]
-    return float(np.mean(pose.visibility[ids]))
+    visibility = pose.visibility
+    table = SIDE_LANDMARKS[side]
+    return sum(float(visibility[int(table[j])]) for j in SIDE_VOTE_JOINTS) / len(SIDE_VOTE_JOINTS)
 
 
 def nearer_side(pose: Pose, current: Side | None = None, margin: float = 0.0) -> Side:
@@ -307,7 +308,8 @@ def head_pitch_3d(pose: Pose) -> float:
     along = trunk / length
     # The back faces along left x up (y grows downward in the world frame as
     # in the image, and the frame is right-handed).
-    back = np.cross(along, lateral)
+    (a0, a1, a2), (l0, l1, l2) = along.tolist(), lateral.tolist()
+    back = np.array([a1 * l2 - a2 * l1, a2 * l0 - a0 * l2, a0 * l1 - a1 * l0])  # along x lateral
     return math.degrees(math.atan2(float(np.dot(neck, back)), float(np.dot(neck, along))))
 
 

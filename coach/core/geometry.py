@@ -9,20 +9,22 @@ import numpy as np
 
 def angle_deg(a: np.ndarray, vertex: np.ndarray, c: np.ndarray) -> float:
     """Angle a-vertex-c in degrees, 0 to 180; NaN when a side has no length."""
-    u = np.asarray(a, dtype=np.float64) - np.asarray(vertex, dtype=np.float64)
-    v = np.asarray(c, dtype=np.float64) - np.asarray(vertex, dtype=np.float64)
-    nu = math.hypot(u[0], u[1])
-    nv = math.hypot(v[0], v[1])
+    # Plain floats: numpy's call overhead on two-element vectors costs more
+    # than the arithmetic, and this runs for every angle of every frame.
+    x, y = float(vertex[0]), float(vertex[1])
+    ux, uy = float(a[0]) - x, float(a[1]) - y
+    vx, vy = float(c[0]) - x, float(c[1]) - y
+    nu = math.hypot(ux, uy)
+    nv = math.hypot(vx, vy)
     if not (nu > 0 and nv > 0) or not (math.isfinite(nu) and math.isfinite(nv)):
         return math.nan
-    cos = float(np.dot(u, v)) / (nu * nv)
+    cos = (ux * vx + uy * vy) / (nu * nv)
     return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
     """Euclidean distance between two points."""
-    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    return math.hypot(d[0], d[1])
+    return math.hypot(float(a[0]) - float(b[0]), float(a[1]) - float(b[1]))
 
 
 def incline_deg(start: np.ndarray, end: np.ndarray) -> float:
@@ -45,14 +47,12 @@ def height_above_line(point: np.ndarray, start: np.ndarray, end: np.ndarray) -> 
     what a therapist means by lifting the hips off the floor when the camera
     is level. NaN for a degenerate line.
     """
-    p = np.asarray(point, dtype=np.float64)
-    s = np.asarray(start, dtype=np.float64)
-    e = np.asarray(end, dtype=np.float64)
-    d = e - s
-    length = math.hypot(d[0], d[1])
+    sx, sy = float(start[0]), float(start[1])
+    dx, dy = float(end[0]) - sx, float(end[1]) - sy
+    length = math.hypot(dx, dy)
     if not length > 0:
         return math.nan
-    normal = np.array([d[1], -d[0]]) / length
-    if normal[1] > 0:  # make the normal point up the image
-        normal = -normal
-    return float(np.dot(p - s, normal))
+    nx, ny = dy / length, -dx / length
+    if ny > 0:  # make the normal point up the image
+        nx, ny = -nx, -ny
+    return (float(point[0]) - sx) * nx + (float(point[1]) - sy) * ny
