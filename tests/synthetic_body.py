@@ -27,6 +27,7 @@ pipeline runs on it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -284,6 +285,25 @@ def render(
     cam = camera or Camera()
     if isinstance(body, str):
         body = POSTURES[body]
+    xy, vis, mask = _filmed(body, cam)
+    if noise_px > 0:
+        gen = rng if rng is not None else np.random.default_rng(0)
+        xy = xy + gen.normal(0.0, noise_px, size=xy.shape)
+    width, height = cam.size
+    norm = np.zeros((NUM_LANDMARKS, 5))
+    norm[:, 0] = xy[:, 0] / width
+    norm[:, 1] = xy[:, 1] / height
+    norm[:, 3] = vis
+    norm[:, 4] = 1.0
+    world = np.zeros((NUM_LANDMARKS, 3))
+    world[:, :2] = (xy - xy[[int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]].mean(axis=0)) / 400.0
+    return Pose.from_normalized(t_s, norm, world, cam.size, mask)
+
+
+@functools.lru_cache(maxsize=512)
+def _filmed(body: BodyPose, cam: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Landmark pixels, visibilities and silhouette of a body held still: the same every
+    frame, so a held posture is drawn once."""
     pts = skeleton(body)
     flip_x = 1.0 if cam.head_right else -1.0
     to_px = np.array([flip_x * cam.torso_px, -cam.torso_px])  # y up -> image rows down
@@ -306,21 +326,14 @@ def render(
             vis[int(mark)] = cam.near_visibility if near else cam.far_visibility
     xy[int(Landmark.NOSE)] = placed["nose"] + offset
     vis[int(Landmark.NOSE)] = cam.near_visibility
-    if noise_px > 0:
-        gen = rng if rng is not None else np.random.default_rng(0)
-        xy = xy + gen.normal(0.0, noise_px, size=xy.shape)
-    norm = np.zeros((NUM_LANDMARKS, 5))
-    norm[:, 0] = xy[:, 0] / width
-    norm[:, 1] = xy[:, 1] / height
-    norm[:, 3] = vis
-    norm[:, 4] = 1.0
-    world = np.zeros((NUM_LANDMARKS, 3))
-    world[:, :2] = (xy - xy[[int(Landmark.LEFT_HIP), int(Landmark.RIGHT_HIP)]].mean(axis=0)) / 400.0
     mask = None
     if cam.mask:
         caps = _segments(named | {"n": pts["n"]}, body.back_curve)
         mask = _draw_mask(caps, to_px, offset, cam.torso_px, cam.size)
-    return Pose.from_normalized(t_s, norm, world, cam.size, mask)
+        mask.setflags(write=False)
+    xy.setflags(write=False)
+    vis.setflags(write=False)
+    return xy, vis, mask
 
 
 def empty(t_s: float, camera: Camera | None = None) -> Pose:
