@@ -9,6 +9,10 @@ cue policy, the real voice (pyttsx3 + espeak-ng writing WAV files, or playing al
 --voice audio), the overlay drawn on every frame (off screen, or in a real
 window on an Xvfb display with --window xvfb) and the session record.
 
+As in a session, the model looks at the next frame while the loop acts on
+the last one (``SessionLoop.steps``); --one-by-one takes each frame in turn,
+for comparison.
+
 To keep the voice busy, a short extra cue is offered every --cue-every seconds
 beside the routine's own cues. Reported:
 
@@ -27,7 +31,7 @@ video's length against the run's wall and CPU time, and what the session
 reached. Faster than real time means the wall time is the shorter.
 
     python benchmarks/bench_session.py [--video PATH ...] [--seconds 40]
-        [--window offscreen|xvfb] [--voice wav|audio] [--cue-every 2.0]
+        [--window offscreen|xvfb] [--voice wav|audio] [--cue-every 2.0] [--one-by-one]
     python benchmarks/bench_session.py --unattended [--seconds 240] [--video PATH ...]
 """
 
@@ -184,6 +188,13 @@ def start_xvfb() -> subprocess.Popen[bytes]:
     return proc
 
 
+def one_by_one(loop: SessionLoop, frames: LivePlayback) -> Iterator[Frame]:
+    """Each frame seen and acted on before the next is taken: the loop without its overlap."""
+    for frame in frames:
+        loop.step(frame)
+        yield frame
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -257,6 +268,11 @@ def main() -> int:
     parser.add_argument(
         "--unattended", action="store_true", help="a recorded routine run by coach run instead"
     )
+    parser.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="act on each frame before the model looks at the next, for comparison",
+    )
     args = parser.parse_args()
     paths = args.video or [
         VIDEOS / name for name in (ROUTINE_VIDEOS if args.unattended else DEFAULT_VIDEOS)
@@ -302,8 +318,12 @@ def main() -> int:
         next_cue, n = args.cue_every, 0
         wall_start = time.perf_counter()
         cpu_start = time.process_time()
-        for frame in playback:
+        # The loop as a session runs it: live, the model looks at the next
+        # frame while the last one is drawn and shown (unless --one-by-one).
+        for frame in one_by_one(loop, playback) if args.one_by_one else loop.steps(playback):
             if frame.t_s >= next_cue:
+                # Offered as the session offers its own, after the frame is
+                # acted on; said when the next frame is.
                 n += 1
                 next_cue += args.cue_every
                 text = f"Keep breathing slowly, number {n}."
@@ -314,7 +334,6 @@ def main() -> int:
                     {"key": f"bench_{n}", "text": text, "priority": int(Priority.PROGRESS)},
                 )
                 loop.handle([cue], frame.t_s)
-            loop.step(frame)
             if controller.done:
                 break
         wall = time.perf_counter() - wall_start

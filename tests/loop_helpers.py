@@ -24,6 +24,19 @@ class NoPose:
         pass
 
 
+class PoseScript:
+    """Finds, in each frame, the pose prepared for its time."""
+
+    def __init__(self, poses: list[Pose]) -> None:
+        self._poses = {round(pose.t_s, 6): pose for pose in poses}
+
+    def estimate(self, image: np.ndarray, t_s: float) -> Pose:
+        return self._poses[round(t_s, 6)]
+
+    def close(self) -> None:
+        pass
+
+
 def quiet_loop(
     speaker: Any, *, window: Any = None, live: bool = False, style: Any = None
 ) -> SessionLoop:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import io
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
+from control_helpers import floor_session
+from loop_helpers import PoseScript
 from rich.console import Console
 from session_helpers import Scripts, routine, spec, timeline
+from synthetic_body import Camera
 
 from coach.adapters.frames import Frame
 from coach.adapters.keys import TerminalKeys
@@ -158,8 +162,11 @@ def test_a_session_runs_to_its_end_and_says_its_cues() -> None:
         (CameraStalledError("camera 0 stopped"), "camera_stalled"),
     ],
 )
-def test_every_early_end_stops_the_session_safely(error: BaseException | None, reason: str) -> None:
-    loop = make_loop(hold_s=30.0)
+@pytest.mark.parametrize("live", [False, True], ids=["recording", "live"])
+def test_every_early_end_stops_the_session_safely(
+    error: BaseException | None, reason: str, live: bool
+) -> None:
+    loop = make_loop(hold_s=30.0, live=live)
     assert loop.run(Frames(3.0, error)) == reason
     assert loop.controller.done
     stopped = [e for e in loop.events if e.kind is EventKind.SESSION_STOPPED]
@@ -168,26 +175,29 @@ def test_every_early_end_stops_the_session_safely(error: BaseException | None, r
     assert loop.spoken[-1]["key"] == "stopped"  # the last words are said
 
 
-def test_keys_pause_resume_skip_and_stop() -> None:
+@pytest.mark.parametrize("live", [False, True], ids=["recording", "live"])
+def test_keys_pause_resume_skip_and_stop(live: bool) -> None:
     the_keys = {30: ord(" "), 40: ord(" "), 50: ord("s")}
-    loop = make_loop(window=KeyWindow(the_keys), hold_s=30.0)
+    loop = make_loop(window=KeyWindow(the_keys), hold_s=30.0, live=live)
     assert loop.run(Frames(10.0)) is None
     assert_order = ["paused", "resumed", "exercise_skipped", "session_completed"]
     seen = [k for k in kinds(loop) if k in assert_order]
     assert seen == assert_order
 
 
+@pytest.mark.parametrize("live", [False, True], ids=["recording", "live"])
 @pytest.mark.parametrize("key", [ord("q"), 27, KeyWindow.CLOSED])
-def test_stop_keys_and_closing_the_window_stop(key: int) -> None:
-    loop = make_loop(window=KeyWindow({15: key}), hold_s=30.0)
+def test_stop_keys_and_closing_the_window_stop(key: int, live: bool) -> None:
+    loop = make_loop(window=KeyWindow({15: key}), hold_s=30.0, live=live)
     assert loop.run(Frames(10.0)) is None
     stopped = [e for e in loop.events if e.kind is EventKind.SESSION_STOPPED]
     assert stopped[0]["reason"] == ("window_closed" if key == KeyWindow.CLOSED else "user")
     assert loop.stats.frames == 15
 
 
-def test_a_bad_frame_does_not_end_the_session() -> None:
-    loop = make_loop(estimator=SideEstimator(fail_at=frozenset({5, 6})))
+@pytest.mark.parametrize("live", [False, True], ids=["recording", "live"])
+def test_a_bad_frame_does_not_end_the_session(live: bool) -> None:
+    loop = make_loop(estimator=SideEstimator(fail_at=frozenset({5, 6})), live=live)
     assert loop.run(Frames(20.0)) is None
     assert "session_completed" in kinds(loop)
 
@@ -341,3 +351,69 @@ def test_nothing_counted_the_coach_moves_on_and_the_routine_ends_without_a_key()
     assert bundled.exercises[2].cues["stall_out_of_position"] in texts
     assert loop.spoken[-1]["key"] == "done"
     assert loop.speaker.spoken == texts
+
+
+class ModelTrace(SideEstimator):
+    """Notes when the model starts on each frame, and on which thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: dict[float, threading.Event] = {}
+        self.threads: set[str] = set()
+
+    def estimate(self, image: np.ndarray, t_s: float) -> Pose:
+        self.threads.add(threading.current_thread().name)
+        self.started.setdefault(round(t_s, 6), threading.Event()).set()
+        return super().estimate(image, t_s)
+
+
+class WaitingWindow(KeyWindow):
+    """While showing a frame, waits for the model to start on the next one."""
+
+    def __init__(self, model: ModelTrace) -> None:
+        super().__init__({})
+        self.model = model
+        self.overlapped: list[bool] = []
+
+    def show(self, image: np.ndarray) -> int:
+        shown_t = round(self.shown / FPS, 6)  # the frame being shown
+        following = self.model.started.setdefault(round(shown_t + 1 / FPS, 6), threading.Event())
+        self.overlapped.append(following.wait(timeout=2.0))
+        return super().show(image)
+
+
+def test_live_the_model_looks_at_the_next_frame_while_the_last_is_shown() -> None:
+    model = ModelTrace()
+    window = WaitingWindow(model)
+    loop = make_loop(window=window, estimator=model, live=True, hold_s=30.0)
+    assert loop.run(Frames(1.0)) == "source_ended"
+    assert window.shown == 11
+    # Every frame but the last had the model on the next one while it was shown.
+    assert window.overlapped == [True] * 10 + [False]
+    assert all(name.startswith("coach-model") for name in model.threads)
+
+
+def test_a_recording_is_taken_one_frame_at_a_time() -> None:
+    model = ModelTrace()
+    loop = make_loop(estimator=model, live=False)
+    loop.run(Frames(1.0))
+    assert model.threads == {threading.current_thread().name}
+
+
+def test_live_and_frame_by_frame_the_session_decides_the_same() -> None:
+    fps = 10.0
+    poses = floor_session(fps, Camera(mask=False))
+    child, cat_cow = ExerciseKind.CHILDS_POSE, ExerciseKind.CAT_COW
+    the_routine = routine(spec(child, hold_s=5.0), spec(cat_cow, reps=2))
+    scripts = Scripts({child: timeline((0.0, PoseState.OTHER)), cat_cow: timeline((0.0, None))})
+    images = [Frame(np.zeros((SIZE[1], SIZE[0], 3), np.uint8), pose.t_s) for pose in poses]
+    decided = []
+    for live in (False, True):
+        loop = make_loop(
+            estimator=PoseScript(poses), the_routine=the_routine, scripts=scripts, live=live
+        )
+        loop.handle(loop.controller.start(0.0), 0.0)
+        loop.run(images)
+        decided.append([(e.kind, e.t_s, dict(e.data)) for e in loop.events])
+    assert decided[1] == decided[0]
+    assert any(kind is EventKind.CONTROL_USED for kind, _, _ in decided[0])

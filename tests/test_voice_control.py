@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 from control_helpers import floor_session
-from loop_helpers import quiet_loop
+from loop_helpers import PoseScript, quiet_loop
 from session_helpers import Scripts, routine, spec, timeline
 from synthetic_body import Camera
 from test_session_loop import make_loop as scripted_loop
@@ -15,7 +15,6 @@ from coach.adapters.frames import Frame
 from coach.adapters.speech import RecordingSpeaker
 from coach.app.session_loop import SessionLoop
 from coach.core.events import EventKind
-from coach.core.pose import Pose
 from coach.core.routine import SessionConfig
 from coach.core.states import ExerciseKind, PoseState
 
@@ -103,19 +102,6 @@ def test_an_urgent_cue_does_not_cut_off_another() -> None:
     speaker.speaking = False
     loop.speak(0.5)
     assert loop.spoken[-1]["key"] == "stopped"
-
-
-class PoseScript:
-    """Finds, in each frame, the pose prepared for its time."""
-
-    def __init__(self, poses: list[Pose]) -> None:
-        self._poses = {round(pose.t_s, 6): pose for pose in poses}
-
-    def estimate(self, image: np.ndarray, t_s: float) -> Pose:
-        return self._poses[round(t_s, 6)]
-
-    def close(self) -> None:
-        pass
 
 
 def test_a_pause_or_stop_from_the_body_cuts_off_the_voice_at_once() -> None:

@@ -12,12 +12,13 @@ import contextlib
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from rich.console import Console
@@ -28,7 +29,7 @@ from coach.adapters.playback import OpenedSource
 from coach.adapters.routine_store import DEFAULT_ROUTINE
 from coach.adapters.speech import Speaker
 from coach.adapters.storage import Recorder, default_recordings_dir
-from coach.app.pipeline import FramePipeline
+from coach.app.pipeline import FramePipeline, Seen
 from coach.app.voice import Voice
 from coach.core.catalog import check_language
 from coach.core.controls import Command
@@ -121,6 +122,13 @@ class LoopStats:
     def fps(self) -> float:
         span = self.ended - self.started
         return (self.frames - 1) / span if self.frames > 1 and span > 0 else 0.0
+
+
+class _Sight(NamedTuple):
+    """What the model and the features made of one frame."""
+
+    seen: Seen
+    bad_frames: int  # failed frames in a row up to this one
 
 
 def _display_size(image: np.ndarray) -> np.ndarray:
@@ -240,20 +248,64 @@ class SessionLoop:
 
     def step(self, frame: Frame) -> None:
         """One frame: pose, features, session, cues, record, overlay, keys."""
-        t_s = frame.t_s
-        self.last_t = t_s
+        self._act(self._see(frame, self._perception()))
+
+    def steps(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        """Take the frames in turn, yielding each once the session has acted on it.
+
+        Live, the model looks at the next frame while the session acts on the
+        one before it (decides, speaks, records, draws and shows) on the
+        other processor core: a frame costs the longer of the two instead of
+        both, and the picture shown is one frame behind the camera. A
+        recording read as fast as possible is taken one frame at a time.
+        """
+        if not self.live:
+            for frame in frames:
+                self.step(frame)
+                yield frame
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="coach-model") as model:
+            ahead: tuple[Frame, Future[_Sight]] | None = None
+            looking: Future[_Sight] | None = None
+            try:
+                for frame in frames:
+                    # What to measure is chosen by the session as it stands now,
+                    # so a change of exercise reaches the model a frame later.
+                    looking = model.submit(self._see, frame, self._perception())
+                    if ahead is not None:
+                        self._act(ahead[1].result())
+                        yield ahead[0]
+                    ahead, looking = (frame, looking), None
+                if ahead is not None:
+                    self._act(ahead[1].result())
+                    yield ahead[0]
+            finally:
+                # Stopped early: a frame not yet looked at is not looked at.
+                for future in (looking, ahead[1] if ahead is not None else None):
+                    if future is not None:
+                        future.cancel()
+
+    def _see(self, frame: Frame, perception: Perception) -> _Sight:
+        """The model's and the features' part of a frame (live, on the model's thread)."""
         # Shrunk once for the model and the overlay alike: the landmarks are
         # then in the drawn image's pixels, and a full-HD frame is not resized twice.
         image = _display_size(frame.image)
-        self.pipeline.perceive(self._perception())
-        seen = self.pipeline.see(image, t_s)
-        self.stats.bad_frames = self.pipeline.bad_frames
+        self.pipeline.perceive(perception)
+        seen = self.pipeline.see(image, frame.t_s)
+        return _Sight(seen, self.pipeline.bad_frames)
+
+    def _act(self, sight: _Sight) -> None:
+        """The session's part of a frame: decide, speak, record, draw and show, keys."""
+        seen = sight.seen
+        t_s = seen.t_s
+        self.last_t = t_s
+        self.stats.bad_frames = sight.bad_frames
         self.handle(self.controller.update(seen.features, t_s), t_s)
         self.speak(t_s)
         if self.recorder is not None:
             self._record(self.recorder, seen.features, t_s)
         if self.window is not None or self.video_writer is not None:
-            self._show(image, seen.pose, t_s)
+            self._show(seen.image, seen.pose, t_s)
         if self.keys is not None:
             for key in self.keys.pressed():
                 if key in KEY_COMMANDS and not self.controller.done:
@@ -303,8 +355,7 @@ class SessionLoop:
             command), else "source_ended", "camera_stalled" or "interrupted".
         """
         try:
-            for frame in frames:
-                self.step(frame)
+            for _frame in self.steps(frames):
                 if self.controller.done:
                     return None
         except KeyboardInterrupt:
