@@ -215,7 +215,7 @@ class FakeEngine:
 
     @property
     def gauge(self) -> Gauge | None:
-        return Gauge("hip angle", 60.0, 40.0, 80.0, "deg")
+        return Gauge(60.0, 40.0, 80.0, "deg")
 
     def update(self, feats: Features, t_s: float) -> list[Event]:
         self.updates.append((t_s, feats.present))

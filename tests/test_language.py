@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,6 +27,7 @@ from coach.core import catalog
 from coach.core.exercises import EXERCISES
 from coach.core.routine import describe_dose, parse_routine
 from coach.core.safety import RED_FLAG_KEYS, assess
+from coach.core.states import ExerciseKind
 from coach.errors import RoutineError
 
 KINDS = tuple(k.value for k in EXERCISES)
@@ -81,6 +84,40 @@ def test_a_missing_translation_falls_back_to_english_and_check_names_it(
     assert result.exit_code == 0, result.output
     assert "1 texts are not translated into es" in result.output
     assert "hip_lift: cues.relax" in result.output
+
+
+def test_a_missing_measure_name_falls_back_to_english_and_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = catalog._file.__wrapped__
+
+    def without(language: str, name: str) -> object:
+        table = dict(real(language, name))
+        if language == "de" and name == "cat_cow":
+            table.pop("gauge")
+            table.pop("plot_below")
+        if language == "es" and name == "words":
+            table.pop("report_stop_safety")
+        return table
+
+    monkeypatch.setattr(catalog, "_file", without)
+    assert catalog.missing_texts("de", KINDS) == ("cat_cow: gauge", "cat_cow: plot_below")
+    assert catalog.missing_texts("es", KINDS) == ("words: report_stop_safety",)
+    texts = catalog.exercise_texts("cat_cow", "de")
+    assert texts.gauge == "back bend" and texts.plot == "Rückenkrümmung"
+    assert texts.plot_zones == ("cow (back arched)", "Katze (runder Rücken)")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_exercise_names_its_measures(kind: str) -> None:
+    from coach.core.exercises import KEY_SIGNALS
+
+    signal = KEY_SIGNALS[ExerciseKind(kind)]
+    for language in catalog.languages():
+        texts = catalog.exercise_texts(kind, language)
+        assert texts.gauge and texts.plot, (kind, language)
+        assert bool(texts.plot_fallback) == (signal.fallback is not None), (kind, language)
+        assert (texts.plot_zones is not None) == signal.beyond, (kind, language)
 
 
 def test_the_safety_questions_and_pain_are_asked_in_the_language() -> None:
@@ -213,6 +250,52 @@ def test_a_whole_session_runs_in_the_language(
     assert texts["hold_start"] == expected.exercises[0].cues["hold_start"]
     assert_voice(wavs, spoken, result.stdout + result.stderr)
     assert read_events(folder)
+
+
+def _drawn_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the overlay draws from now on, as drawn."""
+    drawn: list[str] = []
+    real = overlay._text
+
+    def recording(image: np.ndarray, text: str, *args: Any) -> None:
+        drawn.append(text)
+        real(image, text, *args)
+
+    monkeypatch.setattr(overlay, "_text", recording)
+    return drawn
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "seen", "unseen"),
+    [
+        ("en", "hip angle", "hip angle 50 deg  [40-70]", "hip angle: not seen"),
+        ("es", "ángulo de cadera", "ángulo de cadera 50°  [40-70]", "ángulo de cadera: no se ve"),
+        ("de", "Hüftwinkel", "Hüftwinkel 50°  [40-70]", "Hüftwinkel: nicht erkannt"),
+    ],
+)
+def test_the_gauge_names_its_measure_in_the_language(
+    monkeypatch: pytest.MonkeyPatch, language: str, name: str, seen: str, unseen: str
+) -> None:
+    from session_helpers import Scripts, routine, spec, timeline
+    from test_session import drive, make_controller
+
+    from coach.core.exercises.base import Gauge
+    from coach.core.states import PoseState
+
+    child = ExerciseKind.CHILDS_POSE
+    mine = dataclasses.replace(routine(spec(child, hold_s=10.0, reps=3)), language=language)
+    controller = make_controller(
+        mine, engine_factory=Scripts({child: timeline((0.0, PoseState.CHILDS_POSE))})
+    )
+    drive(controller, 6.0)
+    shown = controller.view
+    assert shown.gauge is not None and shown.gauge_name == name
+    labels = open_routine("back-spasm-relief", language=language).session_cues
+    drawn = _drawn_texts(monkeypatch)
+    for value in (50.0, float("nan")):
+        gauge = Gauge(value, 40.0, 70.0, "deg")
+        overlay.render(frame(), None, view(gauge=gauge, gauge_name=name), labels=labels)
+    assert seen in drawn and unseen in drawn
 
 
 def test_the_session_screen_texts_are_in_the_language() -> None:

@@ -71,7 +71,7 @@ def test_render_draws_on_a_copy() -> None:
     [
         ({"cue_text": "Sit your hips back toward your heels."}, CUE_COLOR, "bottom"),
         ({"paused": True}, PAUSED_COLOR, "centre"),
-        ({"gauge": Gauge("hip angle", 50.0, 40.0, 70.0, "deg")}, BAND_COLOR, "bottom"),
+        ({"gauge": Gauge(50.0, 40.0, 70.0, "deg")}, BAND_COLOR, "bottom"),
     ],
 )
 def test_render_shows_what_the_view_holds(
@@ -108,7 +108,7 @@ def test_render_fits_any_frame_size(shape: tuple[int, int]) -> None:
             cue_text=long_cue,
             timer_text="30 s",
             count_text="10 / 10",
-            gauge=Gauge("back curve", float("nan"), -0.1, 0.1, "torso"),
+            gauge=Gauge(float("nan"), -0.1, 0.1, "torso"),
             lost=True,
         ),
     )

@@ -55,7 +55,7 @@ def test_the_report_shows_doses_faults_pain_and_safety(
     assert "Completed" in complete_html and "INCOMPLETE" not in complete_html
     assert "3 holds of 30 s" in complete_html  # prescribed
     assert "2 of 3 holds" in complete_html  # achieved: the last hold was short
-    assert "5 of 5 cycles" in complete_html
+    assert "5 of 5 slow cycles" in complete_html  # counted in the handout's words
     assert "4 of 5 lifts" in complete_html
     assert "fault_a" in complete_html
     assert "before <strong>6</strong>/10" in complete_html
@@ -263,3 +263,82 @@ def test_an_exercise_the_coach_moved_past_is_reported(routine: Routine, tmp_path
     assert "Status: moved on by the coach: nothing counted for 60 s" in html
     assert "Hints when nothing counted" in html and "2 times" in html
     assert cat_cow.title in html
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "zones", "doses"),
+    [
+        (
+            "es",
+            ["ángulo de cadera", "curvatura de la espalda", "elevación de cadera sobre el reposo"],
+            ("vaca (espalda arqueada)", "gato (espalda redondeada)"),
+            ("3 posturas de 30 s", "5 de 5 ciclos lentos", "5-10 elevaciones de 15 s"),
+        ),
+        (
+            "de",
+            ["Hüftwinkel", "Rückenkrümmung", "Beckenhöhe über der Ruhelage"],
+            ("Kuh (Hohlkreuz)", "Katze (runder Rücken)"),
+            ("3 Haltungen zu je 30 s", "5 von 5 (langsame Zyklen)", "5-10 Beckenheben zu je 15 s"),
+        ),
+    ],
+)
+def test_the_plotted_measures_are_named_in_the_language_of_the_session(
+    language: str, labels: list[str], zones: tuple[str, str], doses: tuple[str, ...], tmp_path: Path
+) -> None:
+    from coach.adapters.routine_store import open_routine
+
+    data = load_session(record(open_routine("back-spasm-relief", language=language), tmp_path))
+    plots = [exercise_plot(data, i) for i in range(len(data.routine.exercises))]
+    assert [p.label for p in plots if p] == labels
+    assert plots[1] is not None and plots[1].beyond == zones
+    text = " ".join(re.sub(r"<[^>]+>", " ", render_report(data)).split())
+    for words in (*labels, *zones, *doses):
+        assert words in text, words
+    for english in ("hip angle", "back bend", "above rest", "cow (", "cat (", "holds", "cycles"):
+        assert english not in text, english
+
+
+def test_the_plotted_measures_keep_their_english_names(routine: Routine, tmp_path: Path) -> None:
+    data = load_session(record(routine, tmp_path))
+    cat_cow = exercise_plot(data, 1)
+    assert cat_cow is not None and cat_cow.beyond == ("cow (back arched)", "cat (back rounded)")
+
+
+@pytest.mark.parametrize(
+    ("language", "held", "stopped", "unknown"),
+    [
+        (
+            "en",
+            "5-10 repetitions of 15 s, 2 sets, 30 s rest",
+            "a safety question was answered yes",
+            "unknown",
+        ),
+        (
+            "es",
+            "5-10 repeticiones de 15 s, 2 series, 30 s de descanso",
+            "se respondió que sí a una pregunta de seguridad",
+            "desconocida",
+        ),
+        (
+            "de",
+            "5-10 Wiederholungen zu je 15 s, 2 Sätze, je 30 s Pause",
+            "eine Sicherheitsfrage wurde mit Ja beantwortet",
+            "unbekannt",
+        ),
+    ],
+)
+def test_the_report_words_of_doses_stops_and_dates_are_in_the_language(
+    language: str, held: str, stopped: str, unknown: str
+) -> None:
+    from coach.adapters import report_html
+    from coach.core.catalog import word_texts
+
+    words = word_texts(language)
+    dose = {"reps": 5, "reps_max": 10, "hold_s": 15, "sets": 2, "rest_s": 30}
+    assert report_html._dose_text(dose, words) == held
+    assert report_html._dose_text({"reps": 3, "unit": "cycles"}, words) == "3 cycles"
+    assert report_html._date("", words) == unknown
+    assert report_html._date("2026-11-23T09:30:00", words) == "2026-11-23 09:30:00"
+    for reason in report_html.STOP_REASONS:
+        assert f"report_stop_{reason}" in words, reason
+    assert words["report_stop_safety"] == stopped

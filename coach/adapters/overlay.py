@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from coach.core.catalog import session_texts
+from coach.core.cue_writer import fill
 from coach.core.exercises.base import Gauge
 from coach.core.landmarks import SIDE_LANDMARKS, SKELETON_EDGES, Side
 from coach.core.pose import Pose
@@ -319,21 +320,28 @@ def _fit(text: str, max_width: int, scale: float, thickness: int) -> str:
     return text.rstrip() + "..."
 
 
-def _gauge_text(gauge: Gauge) -> str:
+def _gauge_text(gauge: Gauge, name: str, words: Mapping[str, str]) -> str:
+    """The gauge's line of text: its name and value in ``words``' language, and the band."""
+    if not np.isfinite(gauge.value):
+        return fill(words["screen_not_seen"], {"name": name}).strip()
     if gauge.unit == "deg":
-        return f"{gauge.name} {gauge.value:.0f} deg  [{gauge.low:.0f}-{gauge.high:.0f}]"
-    return f"{gauge.name} {gauge.value:.2f}  [{gauge.low:.2f}-{gauge.high:.2f}]"
+        value = fill(words["screen_degrees"], {"value": f"{gauge.value:.0f}"})
+        band = f"{gauge.low:.0f}-{gauge.high:.0f}"
+    else:
+        value, band = f"{gauge.value:.2f}", f"{gauge.low:.2f}-{gauge.high:.2f}"
+    return f"{name} {value}  [{band}]".strip()
 
 
 def _draw_gauge(
     image: np.ndarray,
     gauge: Gauge,
+    label: str,
     box: tuple[int, int, int, int],
     scale: float,
     thickness: int,
     color: tuple[int, int, int] = TEXT_COLOR,
 ) -> None:
-    """The measure as a marker on a bar, with its target band shaded."""
+    """The measure as a marker on a bar, with its target band shaded, under ``label``."""
     import cv2
 
     x0, y0, x1, y1 = box
@@ -358,9 +366,6 @@ def _draw_gauge(
             MARKER_IN_BAND if in_band else MARKER_OUT_OF_BAND,
             -1,
         )
-        label = _gauge_text(gauge)
-    else:
-        label = f"{gauge.name}: not seen"
     label_scale = scale * 0.6
     label_thick = max(1, thickness - 1)
     _text(
@@ -454,6 +459,7 @@ def render(
         _draw_gauge(
             out,
             view.gauge,
+            _gauge_text(view.gauge, view.gauge_name, words),
             (pad, y + line_h // 2, width - pad, y + gauge_h - pad),
             scale,
             thick,

@@ -14,23 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from coach.adapters.plot_svg import plot_svg
-from coach.core.catalog import question_texts, word_texts
+from coach.core.catalog import exercise_texts, question_texts, word_texts
 from coach.core.record import SessionData, exercise_plot
 from coach.core.safety import RED_FLAGS
 from coach.errors import SessionDataError
 from coach.files import write_output
 
 REPORT_FILE = "report.html"
-# Why a session stopped, in words, by the reason the session records.
-STOP_REASONS = {
-    "user": "stopped by the person",
-    "left_mat": "the person left the mat (ended when last seen)",
-    "interrupted": "interrupted (Ctrl-C)",
-    "window_closed": "the window was closed",
-    "camera_stalled": "the camera stopped delivering pictures",
-    "source_ended": "the video or camera ended before the routine did",
-    "safety": "a safety question was answered yes",
-}
+# Why a session stopped, by the reason the session records: the words are
+# ``report_stop_<reason>`` in the catalogue.
+STOP_REASONS = (
+    "user",
+    "left_mat",
+    "interrupted",
+    "window_closed",
+    "camera_stalled",
+    "source_ended",
+    "safety",
+)
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -95,7 +96,8 @@ def render_report(session: SessionData) -> str:
     plots = _plots(session, w)
     for index, spec in enumerate(routine.exercises):
         entry = entries[index] if isinstance(entries, list) and index < len(entries) else {}
-        parts.append(_exercise(spec.title, spec.cues, entry, plots[index], w))
+        unit = exercise_texts(spec.kind, routine.language).dose_many
+        parts.append(_exercise(spec.title, spec.cues, entry, plots[index], w, unit))
     written = w["report_written_by"].format(folder=session.folder)
     parts.append(f'<p class="muted">{escape(written)}</p>')
     parts.append("</main></body></html>")
@@ -114,12 +116,12 @@ def _header(session: SessionData, w: Mapping[str, str]) -> str:
             why = w["report_cut_off"]
         elif summary.get("stopped"):
             reason = str(summary.get("stopped"))
-            why = w["report_stopped"].format(reason=STOP_REASONS.get(reason, reason))
+            why = w["report_stopped"].format(reason=w.get(f"report_stop_{reason}", reason))
         else:
             why = w["report_not_ended"]
         why = f"<p>{escape(why)}</p>"
     rows = [
-        (w["report_date"], _date(session.started_at)),
+        (w["report_date"], _date(session.started_at, w)),
         (w["report_routine"], f"{session.routine.title} ({session.routine.name})"),
         (w["report_routine_file"], str(meta.get("routine_source", session.routine.source))),
         (w["report_source"], str(meta.get("source", ""))),
@@ -191,7 +193,9 @@ def _exercise(
     entry: Mapping[str, Any],
     plot_html: str,
     w: Mapping[str, str],
+    unit_word: str | None = None,
 ) -> str:
+    """One exercise's section; its dose is counted in ``unit_word`` (else the recorded unit)."""
     prescribed = entry.get("prescribed", {})
     achieved = entry.get("achieved", {})
     state = (
@@ -209,12 +213,12 @@ def _exercise(
         f'<section class="exercise"><h3>{escape(title)}</h3>',
         f"<p>{escape(w['report_status'].format(status=state))}</p>",
     ]
-    unit = str(prescribed.get("unit", "repetitions"))
+    unit = unit_word or str(prescribed.get("unit", w["report_unit"]))
     target = prescribed.get("target", prescribed.get("reps", 0))
     done = achieved.get("reps_toward_dose", 0)
     cls = "met" if achieved.get("dose_met") else "short"
     hold_s = prescribed.get("hold_s")
-    dose_text = _dose_text(prescribed)
+    dose_text = _dose_text({**prescribed, "unit": unit}, w)
     line = w["report_achieved_line"].format(done=done, target=target, unit=unit)
     rows = [
         (w["report_prescribed"], escape(dose_text)),
@@ -278,15 +282,19 @@ def _exercise(
     return "\n".join(out)
 
 
-def _dose_text(prescribed: Mapping[str, Any]) -> str:
+def _dose_text(prescribed: Mapping[str, Any], w: Mapping[str, str]) -> str:
     reps, reps_max = prescribed.get("reps"), prescribed.get("reps_max")
     count = f"{reps}" if reps_max in (None, reps) else f"{reps}-{reps_max}"
-    text = f"{count} {prescribed.get('unit', 'repetitions')}"
+    unit = prescribed.get("unit", w["report_unit"])
     if prescribed.get("hold_s") is not None:
-        text += f" of {_num(prescribed.get('hold_s'))} s"
+        seconds = _num(prescribed.get("hold_s"))
+        text = w["report_dose_held"].format(count=count, unit=unit, seconds=seconds)
+    else:
+        text = w["dose_count"].format(count=count, unit=unit)
     sets = prescribed.get("sets", 1)
     if sets and sets != 1:
-        text += f", {sets} sets, {_num(prescribed.get('rest_s'))} s rest"
+        rest = _num(prescribed.get("rest_s"))
+        text += ", " + w["report_dose_sets"].format(sets=sets, seconds=rest)
     return text
 
 
@@ -335,8 +343,8 @@ def _num(value: object) -> str:
     return f"{number:.0f}" if number == int(number) else f"{number:.1f}"
 
 
-def _date(iso: str) -> str:
-    return iso.replace("T", " ") if iso else "unknown"
+def _date(iso: str, w: Mapping[str, str]) -> str:
+    return iso.replace("T", " ") if iso else w["report_date_unknown"]
 
 
 def _duration(value: object) -> str:

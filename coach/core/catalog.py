@@ -2,7 +2,8 @@
 
 ``coach/texts/<language>/`` holds ``session.toml`` (what the coach says
 between exercises) and one ``<kind>.toml`` per exercise (its ``title``,
-``intro`` and ``[cues]``). A routine names only the texts it changes; every
+``intro``, the names of its measure on screen and in the report's plot, and
+``[cues]``). A routine names only the texts it changes; every
 other text comes from here. A text missing in a language falls back to
 English, and ``missing_texts`` names it.
 """
@@ -69,6 +70,10 @@ class ExerciseTexts:
     cues: Mapping[str, str]
     dose_one: str | None = None  # one repetition in a dose description, e.g. "slow cycle"
     dose_many: str | None = None
+    gauge: str = ""  # the measure's name on screen, e.g. "hip angle"
+    plot: str = ""  # the plotted signal's name in the report, e.g. "hip lift above rest"
+    plot_fallback: str = ""  # the name of the signal plotted when the key one was never seen
+    plot_zones: tuple[str, str] | None = None  # zones below and above a band to reach past
 
 
 def exercise_texts(kind: str, language: str = DEFAULT_LANGUAGE) -> ExerciseTexts:
@@ -83,6 +88,14 @@ def exercise_texts(kind: str, language: str = DEFAULT_LANGUAGE) -> ExerciseTexts
         cues=MappingProxyType(cues),
         dose_one=top.get("dose_one"),
         dose_many=top.get("dose_many"),
+        gauge=top.get("gauge", ""),
+        plot=top.get("plot", ""),
+        plot_fallback=top.get("plot_fallback", ""),
+        plot_zones=(
+            (top["plot_below"], top["plot_above"])
+            if "plot_below" in top and "plot_above" in top
+            else None
+        ),
     )
 
 

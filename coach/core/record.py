@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from coach.core import catalog
 from coach.core.events import Event, EventKind, SkipReason
 from coach.core.exercises import exercise
 from coach.core.exercises.base import Counting, KeySignal
@@ -558,7 +559,10 @@ class ExercisePlot:
 
 
 def exercise_plot(session: SessionData, index: int) -> ExercisePlot | None:
-    """The plot data of the routine's ``index``-th exercise, or None when it never ran."""
+    """The plot data of the routine's ``index``-th exercise, or None when it never ran.
+
+    Its names (the signal's, the zones') are in the language of the session's routine.
+    """
     spec = session.routine.exercises[index]
     entries = session.summary.get("exercises", [])
     entry = entries[index] if isinstance(entries, list) and index < len(entries) else {}
@@ -570,11 +574,13 @@ def exercise_plot(session: SessionData, index: int) -> ExercisePlot | None:
     if len(frames) == 0:
         return None
     signal = _key_signal(spec.kind)
-    label = signal.label
+    texts = catalog.exercise_texts(spec.kind, session.routine.language)
+    label = texts.plot or signal.name.replace("_", " ")
     values = rise_above_rest(frames, signal) if signal.above_rest else frames.column(signal.name)
     band = target_band(spec.kind, spec.thresholds)
     if not np.isfinite(values).any() and signal.fallback is not None:
-        label, values = signal.fallback.replace("_", " "), frames.column(signal.fallback)
+        label = texts.plot_fallback or signal.fallback.replace("_", " ")
+        values = frames.column(signal.fallback)
         band = (None, None)
     holds = tuple(
         (start_s, end_s, bool(h.get("completed", False)))
@@ -600,7 +606,7 @@ def exercise_plot(session: SessionData, index: int) -> ExercisePlot | None:
         band=band,
         holds=holds,
         faults=faults,
-        beyond=signal.beyond if band != (None, None) else None,
+        beyond=texts.plot_zones if signal.beyond and band != (None, None) else None,
     )
 
 

@@ -297,6 +297,8 @@ SCREEN_TEXT_KEYS: tuple[str, ...] = (
     "screen_progress",
     "screen_set",
     "screen_finished",
+    "screen_degrees",
+    "screen_not_seen",
 )
 OPTIONAL_SESSION_CUE_KEYS: tuple[str, ...] = (
     *PROGRESS_CUE_KEYS,
@@ -322,6 +324,8 @@ PLACEHOLDERS: frozenset[str] = frozenset(
         "total",
         "before",
         "after",
+        "name",
+        "value",
     }
 )
 

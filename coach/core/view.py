@@ -45,6 +45,7 @@ class OverlayView:
         side: The body side nearer the camera (to emphasise on the skeleton).
         state: The pose state the engine sees, by name.
         control_text: A body control building up ("Keep still to pause: 3 s"), or None.
+        gauge_name: The gauge's measure by name, in the routine's language.
     """
 
     phase: Phase
@@ -59,6 +60,7 @@ class OverlayView:
     side: Side | None = None
     state: str | None = None
     control_text: str | None = None
+    gauge_name: str = ""
 
 
 def seconds_text(seconds: float) -> str:
@@ -79,6 +81,7 @@ class ViewPresenter:
         self._routine = routine
         self._config = config
         self._cues = cues
+        self._gauge_names: dict[str, str] = {}
 
     def present(
         self,
@@ -112,12 +115,14 @@ class ViewPresenter:
         else:
             title = spec.title if spec is not None else None
         gauge = None
+        gauge_name = ""
         timer = None
         count = None
         if spec is not None and run is not None and phase in IN_EXERCISE:
             count = f"{run.done_count} / {spec.dose.reps}"
             if engine is not None and phase in WATCHED:
                 gauge = engine.gauge
+                gauge_name = self._gauge_name(spec.kind) if gauge is not None else ""
                 elapsed = engine.hold_elapsed_s
                 if spec.dose.hold_s is not None and elapsed > 0:
                     timer = seconds_text(spec.dose.hold_s - elapsed)
@@ -137,6 +142,7 @@ class ViewPresenter:
             side=features.side if features is not None else None,
             state=state.value if state is not None else None,
             control_text=self._control_text(control),
+            gauge_name=gauge_name,
         )
 
     def screen(self, key: str, **values: object) -> str:
@@ -146,6 +152,13 @@ class ViewPresenter:
             return self._routine.session_cues.get(key, english).format(**values)
         except (KeyError, IndexError, ValueError):
             return english.format(**values)
+
+    def _gauge_name(self, kind: str) -> str:
+        """The name of an exercise's measure in the routine's language, read once."""
+        if kind not in self._gauge_names:
+            texts = catalog.exercise_texts(kind, self._routine.language)
+            self._gauge_names[kind] = texts.gauge or kind.replace("_", " ")
+        return self._gauge_names[kind]
 
     def _control_text(self, control: tuple[Gesture, float] | None) -> str | None:
         if control is None:

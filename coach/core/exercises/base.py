@@ -28,9 +28,11 @@ class Hold:
 
 @dataclass(frozen=True)
 class Gauge:
-    """The measure that matters right now, and the band it should be in (for the overlay)."""
+    """The measure that matters right now, and the band it should be in (for the overlay).
 
-    name: str  # e.g. "hip angle", "hip lift"
+    Its name for people is the exercise's ``gauge`` text in the catalogue.
+    """
+
     value: float
     low: float
     high: float
@@ -96,11 +98,11 @@ class KeySignal:
     """The measure that shows how an exercise went, and where its target band comes from.
 
     The band mirrors the one the engine shows on screen (its ``Gauge``): the
-    edges are the named fields of the exercise's thresholds.
+    edges are the named fields of the exercise's thresholds. Its names for
+    people are the exercise's ``plot`` texts in the catalogue.
 
     Attributes:
         name: Column of the frame table (a ``Features.values`` signal).
-        label: Axis label for people.
         unit: "deg" or "torso".
         low_field: Threshold field giving the bottom of the band, or None (no bottom).
         high_field: Threshold field giving the top of the band, or None (no top).
@@ -110,13 +112,11 @@ class KeySignal:
         rest_state: Pose state of the resting position.
         rest_percentile: Without frames in ``rest_state``, the frames at or
             under this percentile of the signal are taken as the rest.
-        beyond: Names of the two target zones below the low edge and above the
-            high edge, when the target is to reach past both edges (cat-cow:
-            cow below, cat above) rather than to stay inside the band.
+        beyond: The target is to reach past both edges (cat-cow: cow below,
+            cat above) rather than to stay inside the band.
     """
 
     name: str
-    label: str
     unit: str
     low_field: str | None
     high_field: str | None
@@ -124,7 +124,7 @@ class KeySignal:
     above_rest: tuple[str, ...] = ()
     rest_state: str | None = None
     rest_percentile: float = 10.0
-    beyond: tuple[str, str] | None = None
+    beyond: bool = False
 
 
 class Counting(StrEnum):

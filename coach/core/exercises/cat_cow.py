@@ -315,7 +315,7 @@ class CatCowEngine(CountedEngineBase):
         value = flexion(features, cfg, neutral_back, neutral_head)
         curve = features[BACK_BEND]
         self._gauge = (
-            Gauge("back bend", curve, cfg.gauge_cow_torso, cfg.gauge_cat_torso, "torso")
+            Gauge(curve, cfg.gauge_cow_torso, cfg.gauge_cat_torso, "torso")
             if math.isfinite(curve)
             else None
         )
@@ -400,11 +400,10 @@ EXERCISE = ExerciseInfo(
     breath=Breath(inhale=PoseState.COW, exhale=PoseState.CAT),
     key_signal=KeySignal(
         "back_bend",
-        "back bend",
         "torso",
         "gauge_cow_torso",
         "gauge_cat_torso",
-        beyond=("cow (back arched)", "cat (back rounded)"),
+        beyond=True,
     ),
     dose={"reps": 5, "reps_max": 10, "rest_s": 15},
     perception=WITH_SILHOUETTE,  # the back's curve is read on the person's silhouette

@@ -190,11 +190,7 @@ class ChildsPoseEngine(EngineBase):
         started = self._timer.phase is not HoldPhase.IDLE
         still = self._hips_still if started else self._settled
         events += self._timer.update(state is PoseState.CHILDS_POSE and still, t_s)
-        self._gauge = (
-            Gauge("hip angle", hip, 0.0, cfg.gauge_hip_max_deg, "deg")
-            if math.isfinite(hip)
-            else None
-        )
+        self._gauge = Gauge(hip, 0.0, cfg.gauge_hip_max_deg, "deg") if math.isfinite(hip) else None
         judged = features.present and (
             state is PoseState.CHILDS_POSE or self._timer.phase is not HoldPhase.IDLE
         )
@@ -233,6 +229,6 @@ EXERCISE = ExerciseInfo(
     fault_keys=FAULT_KEYS,
     counting=Counting.HOLDS,
     unit="holds",
-    key_signal=KeySignal("hip", "hip angle", "deg", None, "gauge_hip_max_deg", fallback="knee"),
+    key_signal=KeySignal("hip", "deg", None, "gauge_hip_max_deg", fallback="knee"),
     dose={"hold_s": 30, "reps": 3, "rest_s": 15},
 )

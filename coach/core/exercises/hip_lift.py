@@ -224,7 +224,7 @@ class HipLiftEngine(EngineBase):
         if not math.isfinite(self._lift):
             return None
         cfg = self._config
-        return Gauge("hip lift", self._lift, cfg.lift_up_torso, cfg.gauge_high_torso, "torso")
+        return Gauge(self._lift, cfg.lift_up_torso, cfg.gauge_high_torso, "torso")
 
     def reset(self) -> None:
         """Start again, as if new."""
@@ -362,7 +362,6 @@ EXERCISE = ExerciseInfo(
     unit="lifts",
     key_signal=KeySignal(
         "hip_lift",
-        "hip lift above rest",
         "torso",
         "lift_up_torso",
         "gauge_high_torso",

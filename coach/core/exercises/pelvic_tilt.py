@@ -169,7 +169,7 @@ class PelvicTiltEngine(CountedEngineBase):
         if not math.isfinite(self._tilt):
             return None
         cfg = self._config
-        return Gauge("pelvic tilt", self._tilt, cfg.tilt_up_deg, cfg.gauge_high_deg, "deg")
+        return Gauge(self._tilt, cfg.tilt_up_deg, cfg.gauge_high_deg, "deg")
 
     def reset(self) -> None:
         """Start again, as if new."""
@@ -273,7 +273,6 @@ EXERCISE = ExerciseInfo(
     dose_word="pelvic tilt",
     key_signal=KeySignal(
         HIP_ANGLE,
-        "hip angle above rest (pelvic tilt)",
         "deg",
         "tilt_up_deg",
         "gauge_high_deg",
