@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from control_helpers import floor_session
 from rich.console import Console
 from session_helpers import Scripts, routine, spec, timeline
+from synthetic_body import Camera
 
 from coach.app.session_loop import SessionLoop
 from coach.core.pose import Pose
+from coach.core.routine import Routine
 from coach.core.session import SessionController
 from coach.core.states import ExerciseKind, PoseState
 
@@ -35,6 +38,16 @@ class PoseScript:
 
     def close(self) -> None:
         pass
+
+
+def floor_routine(fps: float) -> tuple[list[Pose], Routine, Scripts]:
+    """The poses of ``floor_session`` at ``fps``, a child's pose and cat-cow routine, and
+    engines that never count: only the body's pauses, carry-ons, skips and stop move it."""
+    poses = floor_session(fps, Camera(mask=False))
+    child, cat_cow = ExerciseKind.CHILDS_POSE, ExerciseKind.CAT_COW
+    the_routine = routine(spec(child, hold_s=5.0), spec(cat_cow, reps=2))
+    scripts = Scripts({child: timeline((0.0, PoseState.OTHER)), cat_cow: timeline((0.0, None))})
+    return poses, the_routine, scripts
 
 
 def quiet_loop(

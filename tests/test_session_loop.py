@@ -12,11 +12,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from control_helpers import floor_session
-from loop_helpers import PoseScript
+from loop_helpers import PoseScript, floor_routine
 from rich.console import Console
 from session_helpers import Scripts, routine, spec, timeline
-from synthetic_body import Camera
 
 from coach.adapters.frames import Frame
 from coach.adapters.keys import TerminalKeys
@@ -401,11 +399,7 @@ def test_a_recording_is_taken_one_frame_at_a_time() -> None:
 
 
 def test_live_and_frame_by_frame_the_session_decides_the_same() -> None:
-    fps = 10.0
-    poses = floor_session(fps, Camera(mask=False))
-    child, cat_cow = ExerciseKind.CHILDS_POSE, ExerciseKind.CAT_COW
-    the_routine = routine(spec(child, hold_s=5.0), spec(cat_cow, reps=2))
-    scripts = Scripts({child: timeline((0.0, PoseState.OTHER)), cat_cow: timeline((0.0, None))})
+    poses, the_routine, scripts = floor_routine(fps=10.0)
     images = [Frame(np.zeros((SIZE[1], SIZE[0], 3), np.uint8), pose.t_s) for pose in poses]
     decided = []
     for live in (False, True):

@@ -5,10 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from control_helpers import floor_session
-from loop_helpers import PoseScript, quiet_loop
-from session_helpers import Scripts, routine, spec, timeline
-from synthetic_body import Camera
+from loop_helpers import PoseScript, floor_routine, quiet_loop
 from test_session_loop import make_loop as scripted_loop
 
 from coach.adapters.frames import Frame
@@ -16,7 +13,6 @@ from coach.adapters.speech import RecordingSpeaker
 from coach.app.session_loop import SessionLoop
 from coach.core.events import EventKind
 from coach.core.routine import SessionConfig
-from coach.core.states import ExerciseKind, PoseState
 
 IMAGE = np.zeros((48, 64, 3), np.uint8)
 
@@ -105,11 +101,7 @@ def test_an_urgent_cue_does_not_cut_off_another() -> None:
 
 
 def test_a_pause_or_stop_from_the_body_cuts_off_the_voice_at_once() -> None:
-    fps = 10.0
-    poses = floor_session(fps, Camera(mask=False))
-    child, cat_cow = ExerciseKind.CHILDS_POSE, ExerciseKind.CAT_COW
-    the_routine = routine(spec(child, hold_s=5.0), spec(cat_cow, reps=2))
-    scripts = Scripts({child: timeline((0.0, PoseState.OTHER)), cat_cow: timeline((0.0, None))})
+    poses, the_routine, scripts = floor_routine(fps=10.0)
     config = SessionConfig(words_per_s=50.0, utterance_s=0.0, intro_extra_s=1.0)
     the_routine = dataclasses.replace(the_routine, session=config)
     speaker = LongSpeaker()
