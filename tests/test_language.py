@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,15 @@ def test_a_routine_or_the_command_line_picks_the_language(
     assert open_routine("back-spasm-relief", language=language).exercises[2].title == title
 
 
+@pytest.fixture
+def texts_read_afresh() -> Iterator[None]:
+    """The catalogue's exercise texts read again in the test, and forgotten after it."""
+    catalog.exercise_texts.cache_clear()
+    yield
+    catalog.exercise_texts.cache_clear()
+
+
+@pytest.mark.usefixtures("texts_read_afresh")
 def test_a_missing_translation_falls_back_to_english_and_check_names_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -86,6 +96,7 @@ def test_a_missing_translation_falls_back_to_english_and_check_names_it(
     assert "hip_lift: cues.relax" in result.output
 
 
+@pytest.mark.usefixtures("texts_read_afresh")
 def test_a_missing_measure_name_falls_back_to_english_and_is_named(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

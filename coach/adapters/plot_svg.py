@@ -244,12 +244,12 @@ def _grid(x: _Scale, y: _Scale) -> str:
 
 
 def _tick_labels(x: _Scale, y: _Scale) -> list[str]:
-    ticks, decimals = _ticks(x.lo, x.hi, X_TICKS)
-    out = [_text(x.at(v), BOTTOM + 16, _label(v, decimals), "middle") for v in ticks]
-    ticks, decimals = _ticks(y.lo, y.hi, Y_TICKS)
-    out += [_text(LEFT - 6, y.at(v) + 4, _label(v, decimals), "end") for v in ticks]
-    marks = [f"M{_n(x.at(v))} {_n(BOTTOM)}v4" for v in _ticks(x.lo, x.hi, X_TICKS)[0]]
-    marks += [f"M{_n(LEFT)} {_n(y.at(v))}h-4" for v in ticks]
+    x_ticks, x_decimals = _ticks(x.lo, x.hi, X_TICKS)
+    y_ticks, y_decimals = _ticks(y.lo, y.hi, Y_TICKS)
+    out = [_text(x.at(v), BOTTOM + 16, _label(v, x_decimals), "middle") for v in x_ticks]
+    out += [_text(LEFT - 6, y.at(v) + 4, _label(v, y_decimals), "end") for v in y_ticks]
+    marks = [f"M{_n(x.at(v))} {_n(BOTTOM)}v4" for v in x_ticks]
+    marks += [f"M{_n(LEFT)} {_n(y.at(v))}h-4" for v in y_ticks]
     out.append(f'<path class="ticks" d="{"".join(marks)}" stroke="{INK}" stroke-width="1"/>')
     return out
 

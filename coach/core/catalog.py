@@ -76,8 +76,9 @@ class ExerciseTexts:
     plot_zones: tuple[str, str] | None = None  # zones below and above a band to reach past
 
 
+@functools.cache
 def exercise_texts(kind: str, language: str = DEFAULT_LANGUAGE) -> ExerciseTexts:
-    """The catalogue's texts for one exercise, English filling any gap."""
+    """The catalogue's texts for one exercise, English filling any gap (read once)."""
     english = _file(DEFAULT_LANGUAGE, kind)
     own = _file(language, kind) if language != DEFAULT_LANGUAGE else english
     cues = {**_texts(english.get("cues")), **_texts(own.get("cues"))}

@@ -81,7 +81,6 @@ class ViewPresenter:
         self._routine = routine
         self._config = config
         self._cues = cues
-        self._gauge_names: dict[str, str] = {}
 
     def present(
         self,
@@ -154,11 +153,8 @@ class ViewPresenter:
             return english.format(**values)
 
     def _gauge_name(self, kind: str) -> str:
-        """The name of an exercise's measure in the routine's language, read once."""
-        if kind not in self._gauge_names:
-            texts = catalog.exercise_texts(kind, self._routine.language)
-            self._gauge_names[kind] = texts.gauge or kind.replace("_", " ")
-        return self._gauge_names[kind]
+        """The name of an exercise's measure in the routine's language."""
+        return catalog.exercise_texts(kind, self._routine.language).gauge or kind.replace("_", " ")
 
     def _control_text(self, control: tuple[Gesture, float] | None) -> str | None:
         if control is None:
