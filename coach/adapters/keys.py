@@ -6,6 +6,7 @@ import threading
 from typing import Protocol
 
 KEY_POLL_S = 0.1
+JOIN_TIMEOUT_S = 1.0  # longest wait for the reader to stop: a few polls
 
 
 class KeySource(Protocol):
@@ -80,7 +81,7 @@ class TerminalKeys:
         if self._stop.is_set():
             return
         self._stop.set()
-        self._thread.join(timeout=1.0)
+        self._thread.join(timeout=JOIN_TIMEOUT_S)
         termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 
 from coach.adapters.frames import Frame, FrameSource, Source
 
+JOIN_TIMEOUT_S = 5.0  # longest wait for the player to stop (one frame's decoding)
+
 
 class LivePlayback:
     """A video or image folder played as if it were a camera.
@@ -79,7 +81,7 @@ class LivePlayback:
     def close(self) -> None:
         """Stop playing and close the recording."""
         self._stop.set()
-        self._thread.join(timeout=5.0)
+        self._thread.join(timeout=JOIN_TIMEOUT_S)
         self._source.close()
 
 

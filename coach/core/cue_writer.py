@@ -154,11 +154,6 @@ class CueWriter:
         """The routine has a session text for ``key``."""
         return key in self._routine.session_cues
 
-    def has_exercise_text(self, key: str) -> bool:
-        """The current exercise has a text for ``key``."""
-        spec = self.spec
-        return spec is not None and key in spec.cues
-
     # ------------------------------------------------------------------- writing
     def exercise(self, key: str, t_s: float, **values: Any) -> list[Event]:
         """The current exercise's cue ``key``; nothing when it has no such text."""

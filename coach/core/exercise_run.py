@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from coach.core.cue_writer import CueWriter, Place, whole_seconds
+from coach.core.cue_writer import CueWriter, Place
 from coach.core.events import Event, EventKind, SkipReason
 from coach.core.exercises import exercise
 from coach.core.exercises.base import Counting, ExerciseEngine
@@ -78,6 +78,12 @@ class ExerciseRun:
         self._lost = False
         self._last_position_cue_s = 0.0
         self._intro_ends_s: float | None = None  # phase time the introduction ends
+        self._handlers = {
+            Phase.INTRO: self._update_intro,
+            Phase.WAIT_POSITION: self._update_wait,
+            Phase.ACTIVE: self._update_active,
+            Phase.REST: self._update_rest,
+        }
         self._stall = StallClock(config)
         breath = self._info.breath
         self._breath = BreathPacer(breath, config) if breath is not None else None
@@ -97,11 +103,6 @@ class ExerciseRun:
     def lost(self) -> bool:
         """The camera has lost the person during the exercise."""
         return self._lost
-
-    @property
-    def set_no(self) -> int:
-        """The set under way, from 1."""
-        return self._set
 
     @property
     def done_count(self) -> int:
@@ -126,12 +127,7 @@ class ExerciseRun:
 
     def update(self, features: Features, t_s: float, dt: float) -> list[Event]:
         """Take one frame's features, ``dt`` after the last; return what happened."""
-        handler = {
-            Phase.INTRO: self._update_intro,
-            Phase.WAIT_POSITION: self._update_wait,
-            Phase.ACTIVE: self._update_active,
-            Phase.REST: self._update_rest,
-        }.get(self._phase)
+        handler = self._handlers.get(self._phase)
         return handler(features, t_s, dt) if handler is not None else []
 
     def update_paused(self, features: Features, t_s: float) -> list[Event]:
@@ -166,7 +162,7 @@ class ExerciseRun:
                 return []
             speaking = min(self._config.intro_max_s, self._cues.speech_s(spec.intro))
             self._intro_ends_s = self._phase_s + speaking + self._config.intro_extra_s
-            return self._cues.say("intro", spec.intro, t_s, title=spec.title)
+            return self._cues.say("intro", spec.intro, t_s)
         if self._phase_s < self._intro_ends_s:
             return []
         return self._begin_waiting(t_s, intro_done=True)
@@ -265,10 +261,10 @@ class ExerciseRun:
         data = {"index": self._index, "set": self._set, "reason": reason.value, **details}
         events.append(Event(EventKind.EXERCISE_SKIPPED, t_s, spec.kind.value, data))
         if reason is SkipReason.USER:
-            events += self._cues.session("skipped", t_s, title=spec.title)
+            events += self._cues.session("skipped", t_s)
         else:
             # Routines written before this text existed still say something fitting.
-            events += self._cues.session("stall_move_on", t_s, fallback="skipped", title=spec.title)
+            events += self._cues.session("stall_move_on", t_s, fallback="skipped")
         return events + self._finish(t_s)
 
     def _finish(self, t_s: float) -> list[Event]:
@@ -320,13 +316,7 @@ class ExerciseRun:
             kind = event.kind
             if kind is EventKind.HOLD_STARTED:
                 index = event.data.get("index", self._done_count + 1)
-                events += self._cues.exercise(
-                    "hold_start",
-                    t_s,
-                    seconds=whole_seconds(spec.dose.hold_s),
-                    index=index,
-                    target=target,
-                )
+                events += self._cues.exercise("hold_start", t_s, index=index)
             elif kind is EventKind.HOLD_PROGRESS:
                 events += self._countdown(event, t_s)
             elif kind is EventKind.HOLD_COMPLETED:
@@ -334,7 +324,7 @@ class ExerciseRun:
                 if holds_count:
                     self._done_count += 1
                 count = self._done_count
-                events += self._cues.exercise("hold_done", t_s, count=count, target=target)
+                events += self._cues.exercise("hold_done", t_s, count=count)
                 if holds_count and self._done_count >= target:
                     events += self._finish_set(t_s)
             elif kind is EventKind.REP_COUNTED:
@@ -344,7 +334,7 @@ class ExerciseRun:
                 key = "rep_counted"
                 if self._done_count == target - 1 and "last_rep" in spec.cues:
                     key = "last_rep"
-                events += self._cues.exercise(key, t_s, count=self._done_count, target=target)
+                events += self._cues.exercise(key, t_s, count=self._done_count)
                 if self._done_count >= target:
                     events += self._finish_set(t_s)
         return events
